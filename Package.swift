@@ -1,0 +1,63 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings every Ratel target shares: Swift 6 strict concurrency plus the upcoming features
+/// Hummingbird enables, so imports and existentials stay explicit as the code base grows.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "ratel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ratel", targets: ["ratel"]),
+        .library(name: "RatingEngine", targets: ["RatingEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+    ],
+    targets: [
+        // Gzip-compressed rate decks are read through the system zlib (Debian zlib1g-dev).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "RatingEngine",
+            dependencies: [
+                "CZlib",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ratel",
+            dependencies: [
+                "RatingEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RatingEngineTests",
+            dependencies: [
+                "RatingEngine",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Drives the built `ratel` binary the way an operator does; needs `swift build` first.
+        .testTarget(
+            name: "RatelCLITests",
+            dependencies: ["RatingEngine"],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
