@@ -18,7 +18,9 @@ struct CSVReader {
 
     private let bytes: [UInt8]
     private var position: Int
-    private(set) var line = 1
+    private var line = 1
+    /// The line the current (or failed) record starts on, for error messages.
+    private(set) var recordLine = 1
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -35,7 +37,7 @@ struct CSVReader {
             position += 1
         }
         guard position < bytes.count else { return nil }
-        let recordLine = line
+        recordLine = line
         let recordStart = position
         while true {
             guard fields.count < CSVReader.maxFields else { throw .tooManyFields(CSVReader.maxFields) }

@@ -23,7 +23,7 @@ enum DeckParser {
         }
 
         let headerRecord: Int?
-        do { headerRecord = try reader.nextRecord(into: &fields) } catch { throw fail(reader.line, nil, error) }
+        do { headerRecord = try reader.nextRecord(into: &fields) } catch { throw fail(reader.recordLine, nil, error) }
         guard let headerLine = headerRecord else { throw fail(nil, nil, .empty) }
         var columnAt: [Column] = []
         for field in fields {
@@ -51,13 +51,12 @@ enum DeckParser {
             do {
                 guard let next = try reader.nextRecord(into: &fields) else { break }
                 line = next
-            } catch { throw fail(reader.line, nil, error) }
+            } catch { throw fail(reader.recordLine, nil, error) }
             guard rates.count < maxRows else { throw fail(line, nil, .tooManyRows(maxRows)) }
             guard fields.count == columnAt.count else {
                 throw fail(line, nil, .fieldCount(expected: columnAt.count, found: fields.count))
             }
-            var rate = PrefixRate(ratePerMinuteMicros: 0, connectFeeMicros: 0, buyRatePerMinuteMicros: nil,
-                                  initialIncrementSeconds: 60, incrementSeconds: 60, minDurationSeconds: 0)
+            var rate = PrefixRate(ratePerMinuteMicros: 0)
             var prefix = ""
             var destination = ""
             for (index, column) in columnAt.enumerated() {

@@ -112,7 +112,7 @@ public enum PlanLoader {
                 case (let from?, let to?):
                     let start = try secondOfDay(from, key: path + ".from", allowMidnightEnd: false, fail: fail)
                     let end = try secondOfDay(to, key: path + ".to", allowMidnightEnd: true, fail: fail)
-                    guard start != end % 86_400 else { throw fail(path + ".to", "window \(from)-\(to) is empty") }
+                    guard start != end else { throw fail(path + ".to", "window \(from)-\(to) is empty") }
                     window = (start, end)
                 case (nil, _): throw fail(path + ".from", "'to' needs 'from'")
                 case (_, nil): throw fail(path + ".to", "'from' needs 'to'")

@@ -8,6 +8,17 @@ public struct PrefixRate: Sendable, Equatable {
     public var incrementSeconds: Int32
     public var minDurationSeconds: Int32
 
+    public init(ratePerMinuteMicros: Int64, connectFeeMicros: Int64 = 0, buyRatePerMinuteMicros: Int64? = nil,
+                initialIncrementSeconds: Int32 = 60, incrementSeconds: Int32 = 60, minDurationSeconds: Int32 = 0) {
+        precondition(incrementSeconds >= 1 && initialIncrementSeconds >= 0 && minDurationSeconds >= 0)
+        self.ratePerMinuteMicros = ratePerMinuteMicros
+        self.connectFeeMicros = connectFeeMicros
+        self.buyRatePerMinuteMicros = buyRatePerMinuteMicros
+        self.initialIncrementSeconds = initialIncrementSeconds
+        self.incrementSeconds = incrementSeconds
+        self.minDurationSeconds = minDurationSeconds
+    }
+
     /// Seconds billed for `durationSeconds` answered seconds (step 3 of the rating contract).
     public func billedSeconds(forDuration durationSeconds: Int64) -> Int64 {
         guard durationSeconds > 0 else { return 0 }

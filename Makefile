@@ -1,0 +1,33 @@
+# The two commands of the README: `make run` and `make test`. Everything else is optional.
+SWIFT ?= swift
+RATEL = .build/debug/ratel
+PLAN ?= ratesheets/retail/plan.toml
+
+.PHONY: run test build deps bench ratesheets clean
+
+deps:
+	@scripts/ensure-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+# The main job on the embedded default: check the shipped retail plan and rate a sample call.
+run: build
+	$(RATEL) rate --plan $(PLAN) --check
+	$(RATEL) rate --plan $(PLAN) --number +359888123456 --start 2026-11-20T21:59:00+02:00 --duration 125 --budget 5.00
+
+# Builds everything once (the CLI tests run the real binary), then runs every test.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# Benchmarks (package-benchmark, release build; the first run takes a few minutes).
+bench: deps
+	cd benchmarks && $(SWIFT) package benchmark --no-progress
+
+# Rebuilds ratesheets/ from ../shared/data/e164-prefixes.csv.gz.
+ratesheets:
+	python3 scripts/make-ratesheets.py
+
+clean:
+	rm -rf .build benchmarks/.build
