@@ -1,73 +1,150 @@
-/// A longest-prefix-match index over decimal digit strings, frozen into one flat array.
+/// A longest-prefix-match index over decimal digit strings, frozen into flat arrays.
 ///
-/// Each node is `nodeStride` consecutive `Int32`s: the entry stored at that node (or -1), then
-/// ten child offsets (0 when absent; the root is never a child). A lookup walks one cache line per
-/// digit with no allocation and no pointer chasing between heap objects, the shape Hummingbird's
-/// router trie uses, and the whole index is swapped as one value when a deck is reloaded.
+/// Layout, chosen for lookups that miss the cache (a 317k-prefix deck is far larger than L2):
+/// - `nodes`: 12 bytes each, breadth-first; a node's children are stored together in digit order,
+///   so a child is `firstChild + popcount(childMask below the digit)`. Node 0 is a sink: its mask is
+///   empty and its children are itself, so a walk that falls off the trie stays there.
+/// - `rootTable`: the node reached after the first `rootDigits` (2, 4 or 6) digits, and the best row seen on
+///   the way, indexed by those digits: one load replaces the top levels of the walk.
+/// A lookup then runs a fixed number of steps (the deck's longest prefix) with no data-dependent
+/// branch, so the processor can overlap the memory loads of consecutive lookups. It allocates
+/// nothing, and a reload swaps the whole value.
 public struct PrefixTrie: Sendable {
-    static let nodeStride = 11
+    /// Digits the root table consumes: sized to the deck, so that the table (8 bytes a slot) stays
+    /// below the node array's size and a small deck does not carry a 1M-slot table.
+    let rootDigits: Int
 
-    private let nodes: [Int32]
-
-    /// Number of nodes, for memory accounting.
-    public var nodeCount: Int { nodes.count / PrefixTrie.nodeStride }
-
-    fileprivate init(nodes: [Int32]) {
-        self.nodes = nodes
+    struct Node: Sendable {
+        var childMask: UInt32
+        /// Row stored at this node, or -1.
+        var entry: Int32
+        var firstChild: Int32
     }
+
+    struct RootSlot: Sendable {
+        var node: Int32
+        var best: Int32
+    }
+
+    let nodes: [Node]
+    let rootTable: [RootSlot]
+    /// Digits in the longest prefix; no walk goes deeper.
+    let maxDepth: Int
+
+    /// Number of nodes, for memory accounting (the sink included).
+    public var nodeCount: Int { nodes.count }
 
     /// The entry of the longest prefix of `number` in the trie, or -1.
-    @inlinable @inline(__always)
     public func longestMatch(_ number: DialledNumber) -> Int32 {
-        longestMatchImpl(number)
+        let limit = min(number.count, maxDepth)
+        guard number.count >= rootDigits else { return walk(number, from: 1, consumed: 0, best: -1, limit: limit) }
+        var key = number.digit(at: 0) &* 10 &+ number.digit(at: 1)
+        if rootDigits >= 4 { key = (key &* 10 &+ number.digit(at: 2)) &* 10 &+ number.digit(at: 3) }
+        if rootDigits == 6 { key = (key &* 10 &+ number.digit(at: 4)) &* 10 &+ number.digit(at: 5) }
+        let slot = rootTable.withUnsafeBufferPointer { $0[key] }
+        return walk(number, from: Int(slot.node), consumed: rootDigits, best: slot.best, limit: limit)
     }
 
-    @usableFromInline
-    func longestMatchImpl(_ number: DialledNumber) -> Int32 {
+    @inline(__always)
+    func walk(_ number: DialledNumber, from start: Int, consumed: Int, best initialBest: Int32, limit: Int) -> Int32 {
         nodes.withUnsafeBufferPointer { table in
-            var node = 0
-            var best: Int32 = -1
-            for position in 0..<number.count {
-                let child = Int(table[node + 1 + number.digit(at: position)])
-                if child == 0 { break }
-                node = child
-                let entry = table[node]
-                best = entry >= 0 ? entry : best
+            var node = start
+            var best = initialBest
+            var position = consumed
+            while position < limit {
+                let current = table[node]
+                best = current.entry >= 0 ? current.entry : best
+                let bit = UInt32(1) << UInt32(truncatingIfNeeded: number.digit(at: position))
+                let below = (current.childMask & (bit &- 1)).nonzeroBitCount
+                node = current.childMask & bit != 0 ? Int(current.firstChild) &+ below : 0
+                position &+= 1
             }
-            return best
+            let last = table[node].entry
+            return last >= 0 ? last : best
         }
     }
 
-    /// Builds the frozen trie; `Builder.insert` reports a prefix that is already present.
+    /// Collects prefixes, then freezes them into the lookup layout.
     public struct Builder {
-        private var nodes: [Int32] = Array(repeating: 0, count: PrefixTrie.nodeStride)
+        /// Ten child slots per node (0: none), plus the row stored at each node.
+        private var children: [Int32] = Array(repeating: 0, count: 10)
+        private var entries: [Int32] = [-1]
+        private var maxDepth = 0
 
-        public init() {
-            nodes[0] = -1
-        }
+        public init() {}
 
         /// Adds `digits` (values 0-9) for `entry`. Returns the entry already stored there, if any.
         public mutating func insert(_ digits: some Sequence<UInt8>, entry: Int32) -> Int32? {
             var node = 0
+            var depth = 0
             for digit in digits {
                 precondition(digit < 10, "prefix digits are validated before insertion")
-                let slot = node + 1 + Int(digit)
-                if nodes[slot] == 0 {
-                    let child = nodes.count
-                    precondition(child < Int(Int32.max) - PrefixTrie.nodeStride, "trie too large")
-                    nodes.append(-1)
-                    nodes.append(contentsOf: repeatElement(0, count: 10))
-                    nodes[slot] = Int32(child)
+                let slot = node * 10 + Int(digit)
+                if children[slot] == 0 {
+                    precondition(entries.count < Int(Int32.max) / 10, "trie too large")
+                    children[slot] = Int32(entries.count)
+                    entries.append(-1)
+                    children.append(contentsOf: repeatElement(0, count: 10))
                 }
-                node = Int(nodes[slot])
+                node = Int(children[slot])
+                depth += 1
             }
-            if nodes[node] >= 0 { return nodes[node] }
-            nodes[node] = entry
+            maxDepth = max(maxDepth, depth)
+            if entries[node] >= 0 { return entries[node] }
+            entries[node] = entry
             return nil
         }
 
         public func build() -> PrefixTrie {
-            PrefixTrie(nodes: nodes)
+            // Breadth-first renumbering: builder node -> frozen index (0 is the sink, 1 the root).
+            var nodes = [Node(childMask: 0, entry: -1, firstChild: 0)]
+            nodes.reserveCapacity(entries.count + 1)
+            var order = [0]
+            var head = 0
+            nodes.append(Node(childMask: 0, entry: entries[0], firstChild: 0))
+            while head < order.count {
+                let builderNode = order[head]
+                let frozen = head + 1
+                head += 1
+                var mask: UInt32 = 0
+                let first = nodes.count
+                for digit in 0..<10 {
+                    let child = Int(children[builderNode * 10 + digit])
+                    guard child != 0 else { continue }
+                    mask |= 1 << UInt32(digit)
+                    order.append(child)
+                    nodes.append(Node(childMask: 0, entry: entries[child], firstChild: 0))
+                }
+                nodes[frozen].childMask = mask
+                nodes[frozen].firstChild = mask == 0 ? 0 : Int32(first)
+            }
+            let rootDigits = nodes.count > 200_000 ? 6 : nodes.count > 20_000 ? 4 : 2
+            var tableSize = 1
+            for _ in 0..<rootDigits { tableSize *= 10 }
+            var rootTable: [RootSlot] = []
+            rootTable.reserveCapacity(tableSize)
+            for key in 0..<tableSize {
+                var node = 1
+                var best: Int32 = -1
+                var divisor = tableSize / 10
+                for _ in 0..<rootDigits {
+                    let current = nodes[node]
+                    best = current.entry >= 0 ? current.entry : best
+                    let bit = UInt32(1) << UInt32(key / divisor % 10)
+                    node = current.childMask & bit != 0
+                        ? Int(current.firstChild) + (current.childMask & (bit - 1)).nonzeroBitCount : 0
+                    divisor /= 10
+                }
+                rootTable.append(RootSlot(node: Int32(node), best: best))
+            }
+            return PrefixTrie(nodes: nodes, rootTable: rootTable, rootDigits: rootDigits, maxDepth: maxDepth)
         }
+    }
+
+    private init(nodes: [Node], rootTable: [RootSlot], rootDigits: Int, maxDepth: Int) {
+        self.nodes = nodes
+        self.rootTable = rootTable
+        self.rootDigits = rootDigits
+        self.maxDepth = maxDepth
     }
 }
