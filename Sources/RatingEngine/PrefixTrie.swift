@@ -19,6 +19,25 @@ public struct PrefixTrie: Sendable {
         /// Row stored at this node, or -1.
         var entry: Int32
         var firstChild: Int32
+
+        // Both steps are mask arithmetic rather than `? :` on purpose: nothing here may branch on the
+        // digits, since a mispredicted branch stops the processor overlapping consecutive lookups.
+
+        /// The child for `digit`, or the sink (0) when there is none: the one step every walk takes.
+        @inline(__always)
+        func child(_ digit: Int) -> Int {
+            let shift = UInt32(truncatingIfNeeded: digit)
+            let present = Int(truncatingIfNeeded: (childMask >> shift) & 1)
+            let below = (childMask & ((UInt32(1) << shift) &- 1)).nonzeroBitCount
+            return (Int(firstChild) &+ below) & (0 &- present)
+        }
+
+        /// The longest match so far once this node is reached.
+        @inline(__always)
+        func best(after previous: Int32) -> Int32 {
+            let absent = entry >> 31  // all ones when this node stores no row
+            return (previous & absent) | (entry & ~absent)
+        }
     }
 
     struct RootSlot: Sendable {
@@ -53,14 +72,11 @@ public struct PrefixTrie: Sendable {
             var position = consumed
             while position < limit {
                 let current = table[node]
-                best = current.entry >= 0 ? current.entry : best
-                let bit = UInt32(1) << UInt32(truncatingIfNeeded: number.digit(at: position))
-                let below = (current.childMask & (bit &- 1)).nonzeroBitCount
-                node = current.childMask & bit != 0 ? Int(current.firstChild) &+ below : 0
+                best = current.best(after: best)
+                node = current.child(number.digit(at: position))
                 position &+= 1
             }
-            let last = table[node].entry
-            return last >= 0 ? last : best
+            return table[node].best(after: best)
         }
     }
 
@@ -128,11 +144,8 @@ public struct PrefixTrie: Sendable {
                 var best: Int32 = -1
                 var divisor = tableSize / 10
                 for _ in 0..<rootDigits {
-                    let current = nodes[node]
-                    best = current.entry >= 0 ? current.entry : best
-                    let bit = UInt32(1) << UInt32(key / divisor % 10)
-                    node = current.childMask & bit != 0
-                        ? Int(current.firstChild) + (current.childMask & (bit - 1)).nonzeroBitCount : 0
+                    best = nodes[node].best(after: best)
+                    node = nodes[node].child(key / divisor % 10)
                     divisor /= 10
                 }
                 rootTable.append(RootSlot(node: Int32(node), best: best))

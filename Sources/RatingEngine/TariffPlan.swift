@@ -73,17 +73,23 @@ public final class TariffPlan: Sendable {
 
     /// Rates a call: the rating contract of docs/rating.md, steps 1-5.
     public func charge(_ number: DialledNumber, start: Int64, durationSeconds: Int64) throws(RatingError) -> Charge {
-        try withMatchCache { cache throws(RatingError) in
-            try charge(number, start: start, durationSeconds: durationSeconds, cache: cache) { _, _ in }
+        guard durationSeconds >= 0 else { throw .negativeDuration(durationSeconds) }
+        return try withMatchCache { cache throws(RatingError) in
+            let startChoice = try startChoice(number, at: start, cache: cache)
+            return try charge(number, start: start, from: startChoice, durationSeconds: durationSeconds,
+                              cache: cache) { _, _ in }
         }
     }
 
     /// Rates a call and reports its priced stretches in order, merged where the price source is unchanged.
     public func charge(_ number: DialledNumber, start: Int64, durationSeconds: Int64,
                        segments: inout [(choice: RateChoice, seconds: Int64)]) throws(RatingError) -> Charge {
+        guard durationSeconds >= 0 else { throw .negativeDuration(durationSeconds) }
         var collected: [(choice: RateChoice, seconds: Int64)] = []
         let result = try withMatchCache { cache throws(RatingError) in
-            try charge(number, start: start, durationSeconds: durationSeconds, cache: cache) { choice, seconds in
+            let startChoice = try startChoice(number, at: start, cache: cache)
+            return try charge(number, start: start, from: startChoice, durationSeconds: durationSeconds,
+                              cache: cache) { choice, seconds in
                 if let last = collected.last, last.choice == choice {
                     collected[collected.count - 1].seconds += seconds
                 } else {
@@ -110,7 +116,7 @@ public final class TariffPlan: Sendable {
             func longestDuration(inStep step: Int64) -> Int64 { min(initial + step * increment, cap) }
             func affordable(_ step: Int64) -> Bool {
                 let duration = longestDuration(inStep: step)
-                guard let charge = try? self.charge(number, start: start, durationSeconds: duration,
+                guard let charge = try? self.charge(number, start: start, from: startChoice, durationSeconds: duration,
                                                     cache: cache, onSegment: { _, _ in }) else { return false }
                 return charge.chargedMicros <= budgetMicros
             }
@@ -178,12 +184,12 @@ public final class TariffPlan: Sendable {
         return (choice, nextChange)
     }
 
+    /// Steps 2-5 for a call whose start rate is already known: `maxDuration` probes many
+    /// durations of one call and must not look the start up again for each.
     @inline(__always)
-    private func charge(_ number: DialledNumber, start: Int64, durationSeconds: Int64,
+    private func charge(_ number: DialledNumber, start: Int64, from startChoice: RateChoice, durationSeconds: Int64,
                         cache: UnsafeMutableBufferPointer<Int32>,
                         onSegment: (RateChoice, Int64) -> Void) throws(RatingError) -> Charge {
-        guard durationSeconds >= 0 else { throw .negativeDuration(durationSeconds) }
-        let startChoice = try startChoice(number, at: start, cache: cache)
         let startRate = rate(of: startChoice)
         guard durationSeconds > 0 else {
             return Charge(start: startChoice, billedSeconds: 0, costMicros: 0, chargedMicros: 0)
