@@ -103,18 +103,20 @@ import Testing
         var random = SplitMix64(seed: UInt64(seed))
         let alphabet = seed % 2 == 0 ? "0123456789" : "0123"  // small alphabets force deep sharing
         var prefixes = Set<String>()
-        let target = Int.random(in: 1...400, using: &random)
+        // Every fourth deck is large enough for the widest root table, with prefixes up to 20 digits.
+        let large = seed % 4 == 3
+        let target = large ? Int.random(in: 20_000...40_000, using: &random) : Int.random(in: 1...400, using: &random)
         while prefixes.count < target {
-            let length = Int.random(in: 1...8, using: &random)
+            let length = Int.random(in: 1...(large ? 20 : 8), using: &random)
             prefixes.insert(String((0..<length).map { _ in alphabet.randomElement(using: &random) ?? "0" }))
         }
         let ordered = prefixes.shuffled(using: &random)
         let csv = "prefix,destination,rate\n" + ordered.map { "\($0),d\($0),0.1\n" }.joined()
         let deck = try load(csv)
         for _ in 0..<2_000 {
-            let length = Int.random(in: 1...15, using: &random)
+            let length = Int.random(in: 1...(large ? 24 : 15), using: &random)
             let dialled = String((0..<length).map { _ in alphabet.randomElement(using: &random) ?? "0" })
-            let expected = prefixes.filter { dialled.hasPrefix($0) }.max { $0.count < $1.count }
+            let expected = (0...length).reversed().lazy.map { String(dialled.prefix($0)) }.first { prefixes.contains($0) }
             let found = deck.longestMatch(number(dialled)).map { deck.prefix(at: $0) }
             #expect(found == expected, "number \(dialled)")
         }
