@@ -15,11 +15,14 @@ let package = Package(
     products: [
         .executable(name: "ratel", targets: ["ratel"]),
         .library(name: "RatingEngine", targets: ["RatingEngine"]),
+        .library(name: "Ledger", targets: ["Ledger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Gzip-compressed rate decks are read through the system zlib (Debian zlib1g-dev).
@@ -36,10 +39,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Accounts, PINs, balances and reservations: the contract, its in-memory book and the stores.
+        .target(
+            name: "Ledger",
+            dependencies: [
+                "RatingEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "ratel",
             dependencies: [
                 "RatingEngine",
+                "Ledger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -50,6 +64,11 @@ let package = Package(
                 "RatingEngine",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: ["Ledger", "RatingEngine"],
             swiftSettings: strictSettings
         ),
         // Drives the built `ratel` binary the way an operator does; needs `swift build` first.

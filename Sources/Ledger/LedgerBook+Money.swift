@@ -1,0 +1,158 @@
+public import RatingEngine
+
+extension LedgerBook {
+    func checkCurrency(_ account: Account, _ amount: Money) throws(LedgerError) {
+        guard account.currency == amount.currency else {
+            throw .currencyMismatch(expected: account.currency.code, got: amount.currency.code)
+        }
+    }
+
+    public mutating func recharge(pin: String, amount: Money, method: PaymentMethod, reference: String,
+                                  context: ChangeContext) throws(LedgerError) -> Movement {
+        var account = try account(pin: pin)
+        try checkCurrency(account, amount)
+        guard amount.micros > 0 else { throw .invalid("a recharge must be positive, got \(amount)") }
+        guard account.status != .dropped else { throw .refused(pin: pin, .dropped) }
+        let old = account.balance
+        let movement = try move(&account, amount.micros, .recharge, method: method, reference: reference, context: context)
+        account.lastRechargeAt = context.at
+        update(account)
+        audit(context, "account", pin, "recharge \(method.rawValue) \(reference)", old: Money.format(micros: old, minimumDecimals: 2),
+              new: Money.format(micros: account.balance, minimumDecimals: 2))
+        return movement
+    }
+
+    public mutating func touchRecharge(pin: String, context: ChangeContext) throws(LedgerError) -> Account {
+        var account = try account(pin: pin)
+        let old = account.lastRechargeAt.map(String.init) ?? ""
+        account.lastRechargeAt = context.at
+        update(account)
+        audit(context, "account", pin, "touch-recharge", old: old, new: String(context.at))
+        return account
+    }
+
+    public mutating func adjust(pin: String, amount: Money, reason: String, context: ChangeContext) throws(LedgerError) -> Movement {
+        var account = try account(pin: pin)
+        try checkCurrency(account, amount)
+        guard amount.micros != 0 else { throw .invalid("an adjustment of zero changes nothing") }
+        guard !reason.isEmpty else { throw .invalid("an adjustment needs a reason") }
+        let old = account.balance
+        let movement = try move(&account, amount.micros, .adjustment, reference: reason, context: context)
+        update(account)
+        audit(context, "account", pin, "adjust: \(reason)", old: Money.format(micros: old, minimumDecimals: 2),
+              new: Money.format(micros: account.balance, minimumDecimals: 2))
+        return movement
+    }
+
+    public mutating func redeem(voucher code: String, pin: String, context: ChangeContext) throws(LedgerError) -> Movement {
+        guard var voucher = vouchers[code] else { throw .unknownVoucher(code) }
+        var account = try account(pin: pin)
+        guard voucher.status == .enabled, voucher.redeemedBy == nil else { throw .voucherUsed(code) }
+        if let expiry = voucher.expiresAt, expiry <= context.at { throw .invalid("voucher \(code) has expired") }
+        try checkCurrency(account, voucher.value)
+        guard account.status != .dropped else { throw .refused(pin: pin, .dropped) }
+        let movement = try move(&account, voucher.value.micros, .voucher, method: .voucher, reference: code, context: context)
+        account.lastRechargeAt = context.at
+        update(account)
+        voucher.redeemedBy = account.id
+        voucher.redeemedAt = context.at
+        vouchers[code] = voucher
+        records.append(.voucher(voucher))
+        audit(context, "voucher", code, "redeem", old: "", new: pin)
+        return movement
+    }
+
+    // MARK: Reservations
+
+    public mutating func reserve(_ request: ReservationRequest) throws(LedgerError) -> ReserveOutcome {
+        if let existing = reservations[request.key] { return .reserved(existing) }
+        guard request.amount >= 0 else { throw .invalid("a reservation must not be negative") }
+        guard !request.key.isEmpty else { throw .invalid("a reservation needs a key") }
+        guard let id = idByPin[request.pin] else { return .refused(.unknownAccount) }
+        let account = accounts[Int(id - 1)]
+        if let refusal = account.refusal(at: request.at) { return .refused(refusal) }
+        if account.status == .inactive { return .refused(.inactive) }  // first-use: authorise activates it
+        let current = heldFor(id)
+        guard current.count < account.maxCalls else { return .refused(.tooManyCalls(limit: account.maxCalls)) }
+        let available = account.balance + account.creditLimit - current.micros
+        guard available >= request.amount else { return .refused(.insufficientFunds(available: available)) }
+        let reservation = Reservation(key: request.key, accountID: id, amount: request.amount, nas: request.nas,
+                                      number: request.number, destination: request.destination, openedAt: request.at,
+                                      expiresAt: request.expiresAt, state: .open, finalCost: nil, closedAt: nil,
+                                      details: "", movementID: nil)
+        reservations[request.key] = reservation
+        hold(id, count: 1, micros: request.amount)
+        records.append(.reservation(reservation))
+        return .reserved(reservation)
+    }
+
+    /// Debits `cost` and closes the reservation. A commit after a release or expiry still debits
+    /// (the call happened: a late Stop), as an overrun; a repeated commit returns the first.
+    public mutating func commit(key: String, cost: Int64, details: String, at: Int64) throws(LedgerError) -> Reservation {
+        guard var reservation = reservations[key] else { throw .unknownReservation(key) }
+        if reservation.state == .committed { return reservation }
+        guard cost >= 0 else { throw .invalid("a call cost must not be negative") }
+        var account = accounts[Int(reservation.accountID - 1)]
+        let context = ChangeContext(actor: reservation.nas.isEmpty ? "ledger" : "nas:\(reservation.nas)", at: at)
+        let movement = try move(&account, -cost, .call, reference: key, context: context)
+        update(account)
+        if reservation.state == .open {
+            hold(account.id, count: -1, micros: -reservation.amount)
+        } else {
+            reservation.amount = 0
+        }
+        reservation.state = .committed
+        reservation.finalCost = cost
+        reservation.closedAt = at
+        reservation.details = details
+        reservation.movementID = movement.id
+        if reservation.isOverrun { overruns += 1 }
+        reservations[key] = reservation
+        records.append(.reservation(reservation))
+        return reservation
+    }
+
+    public mutating func release(key: String, at: Int64) throws(LedgerError) -> Reservation {
+        try close(key: key, as: .released, at: at)
+    }
+
+    mutating func close(key: String, as state: ReservationState, at: Int64) throws(LedgerError) -> Reservation {
+        guard var reservation = reservations[key] else { throw .unknownReservation(key) }
+        guard reservation.state == .open else { return reservation }
+        hold(reservation.accountID, count: -1, micros: -reservation.amount)
+        reservation.state = state
+        reservation.closedAt = at
+        reservations[key] = reservation
+        records.append(.reservation(reservation))
+        return reservation
+    }
+
+    /// Holds `amount` more for an open reservation, if the account can afford it.
+    public mutating func extend(key: String, by amount: Int64, at: Int64) throws(LedgerError) -> ReserveOutcome {
+        guard var reservation = reservations[key] else { throw .unknownReservation(key) }
+        guard reservation.state == .open else { throw .reservationClosed(key: key, state: reservation.state) }
+        guard amount >= 0 else { throw .invalid("an extension must not be negative") }
+        let account = accounts[Int(reservation.accountID - 1)]
+        let available = account.balance + account.creditLimit - heldFor(account.id).micros
+        guard available >= amount else { return .refused(.insufficientFunds(available: available)) }
+        reservation.amount += amount
+        hold(account.id, count: 0, micros: amount)
+        reservations[key] = reservation
+        records.append(.reservation(reservation))
+        return .reserved(reservation)
+    }
+
+    public var openReservations: [Reservation] { reservations.values.filter { $0.state == .open } }
+
+    public mutating func releaseExpired(now: Int64) -> Int {
+        let due = reservations.values.filter { $0.state == .open && $0.expiresAt <= now }.map(\.key)
+        for key in due { _ = try? close(key: key, as: .expired, at: now) }
+        return due.count
+    }
+
+    public mutating func releaseAll(nas: String, openedBefore before: Int64, at: Int64) -> Int {
+        let due = reservations.values.filter { $0.state == .open && $0.nas == nas && $0.openedAt < before }.map(\.key)
+        for key in due { _ = try? close(key: key, as: .released, at: at) }
+        return due.count
+    }
+}

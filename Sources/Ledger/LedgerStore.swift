@@ -1,0 +1,64 @@
+public import RatingEngine
+
+/// The ledger's contract. Every store (embedded SQLite, shared PostgreSQL) implements it with
+/// the same behaviour, checked by one test suite. An operation that returns has been made
+/// durable; one that is retried with the same key changes nothing and returns the first result.
+public protocol LedgerStore: Sendable {
+    // Accounts and batches.
+    func generate(_ spec: BatchSpec, context: ChangeContext,
+                  progress: (@Sendable (Int) -> Void)?) async throws(LedgerError) -> (Batch, [PrintableCard])
+    func batches() async throws(LedgerError) -> [Batch]
+    func batch(_ id: Int64) async throws(LedgerError) -> Batch
+    func export(batch id: Int64) async throws(LedgerError) -> [PrintableCard]
+    func setStatus(batch id: Int64, _ status: BatchStatus, context: ChangeContext) async throws(LedgerError) -> Int
+    func account(pin: String) async throws(LedgerError) -> Account
+    func accounts(batch: Int64?, limit: Int, offset: Int) async throws(LedgerError) -> [Account]
+    func setStatus(pin: String, _ status: AccountStatus, context: ChangeContext) async throws(LedgerError) -> Account
+    /// Activates a `manual` (or not yet used `first-use`) account by hand.
+    func activate(pin: String, context: ChangeContext) async throws(LedgerError) -> Account
+    func setPassword(pin: String, _ password: String, context: ChangeContext) async throws(LedgerError)
+    /// The clear secret, for CHAP and SIP digest.
+    func password(pin: String) async throws(LedgerError) -> String
+    /// Checks that `pin` may call now; a `first-use` account is activated by its first success.
+    func authorise(pin: String, context: ChangeContext) async throws(LedgerError) -> Result<Account, Refusal>
+
+    // Money movements.
+    func recharge(pin: String, amount: Money, method: PaymentMethod, reference: String,
+                  context: ChangeContext) async throws(LedgerError) -> Movement
+    /// Refreshes the last-recharge date without moving money.
+    func touchRecharge(pin: String, context: ChangeContext) async throws(LedgerError) -> Account
+    func adjust(pin: String, amount: Money, reason: String, context: ChangeContext) async throws(LedgerError) -> Movement
+    func redeem(voucher code: String, pin: String, context: ChangeContext) async throws(LedgerError) -> Movement
+    func movements(pin: String) async throws(LedgerError) -> [Movement]
+
+    // Reservations, for calls in progress; all idempotent by key.
+    func reserve(_ request: ReservationRequest) async throws(LedgerError) -> ReserveOutcome
+    func commit(key: String, cost: Int64, details: String, at: Int64) async throws(LedgerError) -> Reservation
+    func release(key: String, at: Int64) async throws(LedgerError) -> Reservation
+    func extend(key: String, by amount: Int64, at: Int64) async throws(LedgerError) -> ReserveOutcome
+    func reservation(key: String) async throws(LedgerError) -> Reservation
+    func openReservations() async throws(LedgerError) -> [Reservation]
+    /// Expires open reservations whose time is up; returns how many.
+    func releaseExpired(now: Int64) async throws(LedgerError) -> Int
+    /// Releases every reservation opened through `nas` before `before` (RADIUS Accounting-On/Off).
+    func releaseAll(nas: String, openedBefore before: Int64, at: Int64) async throws(LedgerError) -> Int
+
+    func auditTrail(limit: Int) async throws(LedgerError) -> [AuditEntry]
+    /// Verifies every invariant against what is stored.
+    func check() async throws(LedgerError) -> LedgerReport
+    func close() async
+}
+
+/// What `ledger check` prints.
+public struct LedgerReport: Sendable, Equatable {
+    public var accounts: Int
+    public var byStatus: [AccountStatus: Int]
+    public var movements: Int
+    public var openReservations: Int
+    public var heldMicros: Int64
+    public var overruns: Int
+    /// Per currency, micros.
+    public var totalBalance: [String: Int64]
+    /// Human-readable invariant violations; empty when the ledger is sound.
+    public var problems: [String]
+}

@@ -1,0 +1,55 @@
+/// Money held for a call in progress. A call in progress *is* its open reservation: it carries
+/// what the live-call view shows.
+public struct Reservation: Sendable, Equatable {
+    public var key: String
+    public var accountID: Int64
+    /// Micros held while open.
+    public var amount: Int64
+    public var nas: String
+    public var number: String
+    public var destination: String
+    public var openedAt: Int64
+    public var expiresAt: Int64
+    public var state: ReservationState
+    /// Micros debited by the commit.
+    public var finalCost: Int64?
+    public var closedAt: Int64?
+    public var details: String
+    /// The movement the commit wrote.
+    public var movementID: Int64?
+
+    /// A commit above what was held still debits in full; it is counted.
+    public var isOverrun: Bool { (finalCost ?? 0) > amount }
+}
+
+public enum ReservationState: String, Sendable, CaseIterable {
+    case open, committed, released, expired
+}
+
+public struct ReservationRequest: Sendable {
+    public var key: String
+    public var pin: String
+    public var amount: Int64
+    public var expiresAt: Int64
+    public var nas: String
+    public var number: String
+    public var destination: String
+    public var at: Int64
+
+    public init(key: String, pin: String, amount: Int64, expiresAt: Int64, nas: String = "",
+                number: String = "", destination: String = "", at: Int64) {
+        self.key = key
+        self.pin = pin
+        self.amount = amount
+        self.expiresAt = expiresAt
+        self.nas = nas
+        self.number = number
+        self.destination = destination
+        self.at = at
+    }
+}
+
+public enum ReserveOutcome: Sendable, Equatable {
+    case reserved(Reservation)
+    case refused(Refusal)
+}

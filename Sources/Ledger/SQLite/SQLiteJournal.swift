@@ -1,0 +1,112 @@
+internal import GRDB
+import Foundation
+import RatingEngine
+
+/// Writes a group of journal records in one transaction. Whole-row upserts keep only the last
+/// state of each row in the group; tables are written in a fixed order.
+enum SQLiteJournal {
+    static func write(_ records: [JournalRecord], to db: Database) throws {
+        var accounts: [Int64: Account] = [:]
+        var reservations: [String: Reservation] = [:]
+        var batches: [Int64: (Batch, BatchTerms)] = [:]
+        var vouchers: [String: Voucher] = [:]
+        var secrets: [Int64: Data] = [:]
+        var movements: [Movement] = []
+        var audits: [AuditEntry] = []
+        for record in records {
+            switch record {
+            case .account(let account): accounts[account.id] = account
+            case .reservation(let reservation): reservations[reservation.key] = reservation
+            case .batch(let batch, let terms): batches[batch.id] = (batch, terms)
+            case .voucher(let voucher): vouchers[voucher.code] = voucher
+            case .secret(let id, let sealed): secrets[id] = sealed
+            case .movement(let movement): movements.append(movement)
+            case .audit(let entry): audits.append(entry)
+            }
+        }
+        if !batches.isEmpty {
+            let statement = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for (batch, terms) in batches.values {
+                let (days, until) = terms.validity.columns
+                try statement.execute(arguments: [
+                    batch.id, batch.createdAt, batch.createdBy, batch.count, batch.faceValue.micros,
+                    batch.faceValue.currency.code, batch.plan, batch.vouchers, batch.status.rawValue,
+                    terms.activation.rawValue, days, until, terms.pinLength, terms.series,
+                ])
+            }
+        }
+        if !accounts.isEmpty {
+            let statement = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for account in accounts.values {
+                let (days, until) = account.validity.columns
+                try statement.execute(arguments: [
+                    account.id, account.pin, account.kind.rawValue, account.currency.code, account.balance,
+                    account.creditLimit, account.plan, account.status.rawValue, account.maxCalls, account.batchID,
+                    account.activation.rawValue, days, until, account.createdAt, account.activatedAt,
+                    account.expiresAt, account.lastRechargeAt, account.anis.joined(separator: ","),
+                ])
+            }
+        }
+        if !secrets.isEmpty {
+            let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO secrets VALUES (?, ?)")
+            for (id, sealed) in secrets { try statement.execute(arguments: [id, sealed]) }
+        }
+        if !vouchers.isEmpty {
+            let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO vouchers VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            for voucher in vouchers.values {
+                try statement.execute(arguments: [
+                    voucher.code, voucher.batchID, voucher.value.micros, voucher.value.currency.code,
+                    voucher.status.rawValue, voucher.redeemedBy, voucher.redeemedAt, voucher.expiresAt,
+                ])
+            }
+        }
+        if !movements.isEmpty {
+            let statement = try db.cachedStatement(sql: "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            for movement in movements {
+                try statement.execute(arguments: [
+                    movement.id, movement.accountID, movement.amount, movement.kind.rawValue,
+                    movement.method?.rawValue, movement.reference, movement.actor, movement.at,
+                ])
+            }
+        }
+        if !reservations.isEmpty {
+            let statement = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO reservations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for reservation in reservations.values {
+                try statement.execute(arguments: [
+                    reservation.key, reservation.accountID, reservation.amount, reservation.nas, reservation.number,
+                    reservation.destination, reservation.openedAt, reservation.expiresAt, reservation.state.rawValue,
+                    reservation.finalCost, reservation.closedAt, reservation.details, reservation.movementID,
+                ])
+            }
+        }
+        if !audits.isEmpty {
+            let statement = try db.cachedStatement(sql: "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            for entry in audits {
+                try statement.execute(arguments: [
+                    entry.id, entry.at, entry.actor, entry.address, entry.entity, entry.entityID, entry.action,
+                    entry.oldValue, entry.newValue,
+                ])
+            }
+        }
+    }
+}
+
+extension Validity {
+    /// `(validity_days, valid_until)` columns.
+    var columns: (Int?, Int64?) {
+        switch self {
+        case .days(let days): (days, nil)
+        case .until(let instant): (nil, instant)
+        }
+    }
+
+    init(days: Int?, until: Int64?) {
+        if let until { self = .until(until) } else { self = .days(days ?? Validity.defaultDays) }
+    }
+}

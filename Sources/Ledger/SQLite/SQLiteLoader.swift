@@ -1,0 +1,79 @@
+internal import GRDB
+import Foundation
+import RatingEngine
+
+/// Rebuilds the book from the database at start: the whole ledger lives in memory, the database
+/// is its durable journal.
+enum SQLiteLoader {
+    /// Closed reservations older than this stay on disk only; a retry that old is unknown.
+    static let closedReservationMemory: Int64 = 7 * 86_400
+
+    static func load(_ db: Database, now: Int64) throws -> LedgerBook {
+        var book = LedgerBook()
+        let batches = try Row.fetchCursor(db, sql: "SELECT * FROM batches ORDER BY id")
+        while let row = try batches.next() {
+            let currency = try Currency(row["currency"] as String)
+            let batch = Batch(id: row["id"], createdAt: row["created_at"], createdBy: row["created_by"], count: row["count"],
+                              faceValue: Money(micros: row["face_value"], currency: currency), plan: row["plan"],
+                              vouchers: row["vouchers"], status: try parse(row["status"], "batches.status"))
+            let terms = BatchTerms(activation: try parse(row["activation"], "batches.activation"),
+                                   validity: Validity(days: row["validity_days"], until: row["valid_until"]),
+                                   pinLength: row["pin_length"], series: row["series"])
+            book.load(batch, terms: terms)
+        }
+        var currencies: [String: Currency] = [:]
+        let accounts = try Row.fetchCursor(db, sql: "SELECT * FROM accounts ORDER BY id")
+        while let row = try accounts.next() {
+            // Column indexes follow the CREATE TABLE order; positional reads keep a million-row start quick.
+            let code: String = row[3]
+            let currency: Currency
+            if let known = currencies[code] { currency = known } else {
+                currency = try Currency(code)
+                currencies[code] = currency
+            }
+            let anis: String = row[17]
+            book.load(Account(
+                id: row[0], pin: row[1], kind: try parse(row[2], "accounts.kind"), currency: currency, balance: row[4],
+                creditLimit: row[5], plan: row[6], status: try parse(row[7], "accounts.status"), maxCalls: row[8],
+                batchID: row[9], activation: try parse(row[10], "accounts.activation"),
+                validity: Validity(days: row[11], until: row[12]), createdAt: row[13], activatedAt: row[14],
+                expiresAt: row[15], lastRechargeAt: row[16],
+                anis: anis.isEmpty ? [] : anis.split(separator: ",").map(String.init)))
+        }
+        let vouchers = try Row.fetchCursor(db, sql: "SELECT * FROM vouchers")
+        while let row = try vouchers.next() {
+            book.load(Voucher(code: row["code"], batchID: row["batch_id"],
+                              value: Money(micros: row["value"], currency: try Currency(row["currency"] as String)),
+                              status: try parse(row["status"], "vouchers.status"), redeemedBy: row["redeemed_by"],
+                              redeemedAt: row["redeemed_at"], expiresAt: row["expires_at"]))
+        }
+        let reservations = try Row.fetchCursor(db, sql: "SELECT * FROM reservations WHERE state = 'open' OR closed_at >= ?",
+                                               arguments: [now - closedReservationMemory])
+        while let row = try reservations.next() { book.load(try reservation(row)) }
+        let movementID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM movements") ?? 0
+        let auditID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM audit") ?? 0
+        book.setCounters(nextMovementID: movementID + 1, nextAuditID: auditID + 1)
+        return book
+    }
+
+    static func reservation(_ row: Row) throws -> Reservation {
+        Reservation(key: row["key"], accountID: row["account_id"], amount: row["amount"], nas: row["nas"],
+                    number: row["number"], destination: row["destination"], openedAt: row["opened_at"],
+                    expiresAt: row["expires_at"], state: try parse(row["state"], "reservations.state"),
+                    finalCost: row["final_cost"], closedAt: row["closed_at"], details: row["details"],
+                    movementID: row["movement_id"])
+    }
+
+    static func movement(_ row: Row) throws -> Movement {
+        let method: String? = row["method"]
+        return Movement(id: row["id"], accountID: row["account_id"], amount: row["amount"],
+                        kind: try parse(row["kind"], "movements.kind"),
+                        method: try method.map { try parse($0, "movements.method") }, reference: row["reference"],
+                        actor: row["actor"], at: row["at"])
+    }
+
+    static func parse<T: RawRepresentable>(_ text: String, _ column: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: text) else { throw LedgerError.storage("bad value \(text) in \(column)") }
+        return value
+    }
+}

@@ -1,0 +1,45 @@
+internal import GRDB
+
+/// Versioned migrations, applied on start; a version once shipped is never edited, only followed.
+enum SQLiteSchema {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("1: accounts, batches, vouchers, movements, reservations, audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE batches (
+                    id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, created_by TEXT NOT NULL,
+                    count INTEGER NOT NULL, face_value INTEGER NOT NULL, currency TEXT NOT NULL, plan TEXT NOT NULL,
+                    vouchers INTEGER NOT NULL, status TEXT NOT NULL, activation TEXT NOT NULL,
+                    validity_days INTEGER, valid_until INTEGER, pin_length INTEGER NOT NULL, series TEXT NOT NULL);
+                CREATE TABLE accounts (
+                    id INTEGER PRIMARY KEY, pin TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, currency TEXT NOT NULL,
+                    balance INTEGER NOT NULL, credit_limit INTEGER NOT NULL, plan TEXT NOT NULL, status TEXT NOT NULL,
+                    max_calls INTEGER NOT NULL, batch_id INTEGER, activation TEXT NOT NULL,
+                    validity_days INTEGER, valid_until INTEGER, created_at INTEGER NOT NULL, activated_at INTEGER,
+                    expires_at INTEGER, last_recharge_at INTEGER, anis TEXT NOT NULL);
+                CREATE TABLE secrets (account_id INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+                CREATE TABLE vouchers (
+                    code TEXT PRIMARY KEY, batch_id INTEGER NOT NULL, value INTEGER NOT NULL, currency TEXT NOT NULL,
+                    status TEXT NOT NULL, redeemed_by INTEGER, redeemed_at INTEGER, expires_at INTEGER);
+                CREATE TABLE movements (
+                    id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, amount INTEGER NOT NULL, kind TEXT NOT NULL,
+                    method TEXT, reference TEXT NOT NULL, actor TEXT NOT NULL, at INTEGER NOT NULL);
+                CREATE INDEX movements_by_account ON movements (account_id);
+                CREATE TABLE reservations (
+                    key TEXT PRIMARY KEY, account_id INTEGER NOT NULL, amount INTEGER NOT NULL, nas TEXT NOT NULL,
+                    number TEXT NOT NULL, destination TEXT NOT NULL, opened_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL, state TEXT NOT NULL, final_cost INTEGER, closed_at INTEGER,
+                    details TEXT NOT NULL, movement_id INTEGER);
+                CREATE INDEX reservations_by_state ON reservations (state, closed_at);
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, address TEXT NOT NULL,
+                    entity TEXT NOT NULL, entity_id TEXT NOT NULL, action TEXT NOT NULL,
+                    old_value TEXT NOT NULL, new_value TEXT NOT NULL);
+                -- The trail is append-only: the database itself refuses to rewrite history.
+                CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
+                CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
+                """)
+        }
+        return migrator
+    }
+}

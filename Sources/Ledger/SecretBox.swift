@@ -1,0 +1,67 @@
+public import Foundation
+internal import Crypto
+
+/// Seals account secrets with AES-GCM under the server's key, so the database never holds them
+/// in clear: CHAP and SIP digest need the clear secret, so they cannot be hashed.
+public struct SecretBox: Sendable {
+    private let key: SymmetricKey
+
+    /// Reads the 32-byte key file, creating it (mode 0600) with fresh random bytes on first start.
+    public init(keyFile path: String) throws(LedgerError) {
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: path) {
+            let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+            guard manager.createFile(atPath: path, contents: fresh, attributes: [.posixPermissions: 0o600]) else {
+                throw .storage("cannot create key file \(path)")
+            }
+        }
+        guard let bytes = manager.contents(atPath: path) else { throw .storage("cannot read key file \(path)") }
+        guard bytes.count == 32 else { throw .storage("key file \(path) holds \(bytes.count) bytes, expected 32") }
+        key = SymmetricKey(data: bytes)
+    }
+
+    public func seal(_ secret: String) throws(LedgerError) -> Data {
+        do {
+            guard let combined = try AES.GCM.seal(Data(secret.utf8), using: key).combined else {
+                throw LedgerError.storage("AES-GCM produced no combined form")
+            }
+            return combined
+        } catch {
+            throw .storage("cannot seal a secret: \(error)")
+        }
+    }
+
+    public func open(_ sealed: Data) throws(LedgerError) -> String {
+        do {
+            let box = try AES.GCM.SealedBox(combined: sealed)
+            return String(decoding: try AES.GCM.open(box, using: key), as: UTF8.self)
+        } catch {
+            throw .storage("cannot open a sealed secret (wrong key file?)")
+        }
+    }
+}
+
+/// PINs, passwords and voucher codes from the system's cryptographic generator (getrandom).
+struct CodeGenerator {
+    private var random = SystemRandomNumberGenerator()
+    private var pool: UInt64 = 0
+    private var poolDigits = 0
+
+    /// Uniform decimal digits, 19 from each 64-bit draw below the largest multiple of 10^19.
+    private mutating func digit() -> UInt8 {
+        if poolDigits == 0 {
+            let limit = UInt64.max - UInt64.max % 10_000_000_000_000_000_000
+            repeat { pool = random.next() } while pool >= limit
+            poolDigits = 19
+        }
+        defer { pool /= 10; poolDigits -= 1 }
+        return UInt8(pool % 10)
+    }
+
+    mutating func digits(_ count: Int, after prefix: String = "") -> String {
+        var bytes = Array(prefix.utf8)
+        bytes.reserveCapacity(prefix.utf8.count + count)
+        for _ in 0..<count { bytes.append(48 + digit()) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
