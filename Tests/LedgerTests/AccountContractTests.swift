@@ -1,0 +1,91 @@
+import Foundation
+import Ledger
+import RatingEngine
+import Testing
+
+@Suite struct AccountContractTests {
+    @Test(arguments: StoreKind.allCases)
+    func activationModesAndRefusals(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ throws in
+            let now = StoreFixture.now
+            let firstUse = try await StoreFixture.account(in: store, activation: .firstUse)
+            #expect(firstUse.status == .inactive && firstUse.expiresAt == nil)
+            let later = StoreFixture.context(now + 3_600)
+            let activated = try await store.authorise(pin: firstUse.pin, context: later).get()
+            #expect(activated.status == .active && activated.activatedAt == now + 3_600)
+            #expect(activated.expiresAt == now + 3_600 + 180 * 86_400)
+            // Expired once its validity has run out.
+            #expect(try await store.authorise(pin: firstUse.pin, context: StoreFixture.context(now + 3_600 + 180 * 86_400))
+                == .failure(.expired))
+
+            let manual = try await StoreFixture.account(in: store, activation: .manual)
+            #expect(try await store.authorise(pin: manual.pin, context: later) == .failure(.inactive))
+            #expect(try await store.activate(pin: manual.pin, context: later).status == .active)
+            #expect(try await store.authorise(pin: manual.pin, context: later).get().pin == manual.pin)
+
+            let immediate = try await StoreFixture.account(in: store)
+            _ = try await store.setStatus(pin: immediate.pin, .disabled, context: later)
+            #expect(try await store.authorise(pin: immediate.pin, context: later) == .failure(.disabled))
+            #expect(try await store.setStatus(pin: immediate.pin, .active, context: later).status == .active)
+            _ = try await store.setStatus(pin: immediate.pin, .dropped, context: later)
+            #expect(try await store.authorise(pin: immediate.pin, context: later) == .failure(.dropped))
+            await #expect(throws: LedgerError.self) { try await store.setStatus(pin: immediate.pin, .active, context: later) }
+            #expect(try await store.authorise(pin: "000", context: later) == .failure(.unknownAccount))
+            let trail = try await store.auditTrail(limit: 100)
+            #expect(trail.contains { $0.entityID == immediate.pin && $0.oldValue == "active" && $0.newValue == "disabled" })
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func rechargesAdjustmentsAndPasswords(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ throws in
+            let account = try await StoreFixture.account(in: store, value: "1")
+            let later = StoreFixture.context(StoreFixture.now + 60, actor: "alice")
+            let recharge = try await store.recharge(pin: account.pin, amount: StoreFixture.money("20.25"), method: .cash,
+                                                    reference: "receipt 17", context: later)
+            #expect(recharge.amount == 20_250_000 && recharge.method == .cash && recharge.actor == "alice")
+            _ = try await store.adjust(pin: account.pin, amount: StoreFixture.money("-0.25"), reason: "goodwill reversal", context: later)
+            let usd = try Currency("USD")
+            await #expect(throws: LedgerError.currencyMismatch(expected: "EUR", got: "USD")) {
+                try await store.recharge(pin: account.pin, amount: Money(micros: 1, currency: usd), method: .card, reference: "", context: later)
+            }
+            await #expect(throws: LedgerError.self) {
+                try await store.adjust(pin: account.pin, amount: StoreFixture.money("1"), reason: "", context: later)
+            }
+            let touched = try await store.touchRecharge(pin: account.pin, context: StoreFixture.context(StoreFixture.now + 120))
+            #expect(touched.lastRechargeAt == StoreFixture.now + 120 && touched.balance == 21_000_000)
+            let movements = try await store.movements(pin: account.pin)
+            #expect(movements.map(\.kind) == [.issue, .recharge, .adjustment])
+            #expect(movements.reduce(0) { $0 + $1.amount } == 21_000_000)
+
+            try await store.setPassword(pin: account.pin, "9876", context: later)
+            #expect(try await store.password(pin: account.pin) == "9876")
+            await #expect(throws: LedgerError.unknownPin("42")) { try await store.account(pin: "42") }
+            let report = try await store.check()
+            #expect(report.problems.isEmpty && report.accounts == 1 && report.totalBalance["EUR"] == 21_000_000)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func everythingAcknowledgedSurvivesAReopen(kind: StoreKind) async throws {
+        let fixture = StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = try fixture.open()
+        let account = try await StoreFixture.account(in: store, value: "10", maxCalls: 3)
+        let at = StoreFixture.now
+        _ = try await store.reserve(ReservationRequest(key: "open-1", pin: account.pin, amount: 1_000_000, expiresAt: at + 600, nas: "gw1", at: at))
+        _ = try await store.reserve(ReservationRequest(key: "done-1", pin: account.pin, amount: 2_000_000, expiresAt: at + 600, at: at))
+        let committed = try await store.commit(key: "done-1", cost: 1_500_000, details: "60 s", at: at + 60)
+        await store.close()
+        // A second process may not open the same directory while the first has it.
+        let reopened = try fixture.open()
+        if kind == .sqlite {
+            #expect(throws: LedgerError.self) { try fixture.open() }
+        }
+        #expect(try await reopened.account(pin: account.pin).balance == 8_500_000)
+        #expect(try await reopened.openReservations().map(\.key) == ["open-1"])
+        #expect(try await reopened.commit(key: "done-1", cost: 9_000_000, details: "retry", at: at + 90) == committed)
+        #expect(try await reopened.check().problems.isEmpty)
+        await reopened.close()
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Ledger
+import RatingEngine
+import Testing
+
+@Suite struct ReservationContractTests {
+    let at = StoreFixture.now
+
+    @Test(arguments: StoreKind.allCases)
+    func reserveCommitReleaseAndExtendAreIdempotent(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ throws in
+            let account = try await StoreFixture.account(in: store, value: "10", maxCalls: 5)
+            let request = ReservationRequest(key: "nas1/s1", pin: account.pin, amount: 4_000_000, expiresAt: at + 300,
+                                             nas: "nas1", number: "359888", destination: "Bulgaria mobile", at: at)
+            guard case .reserved(let first) = try await store.reserve(request) else { Issue.record("refused"); return }
+            #expect(try await store.reserve(request) == .reserved(first))
+            #expect(try await store.openReservations().map(\.destination) == ["Bulgaria mobile"])
+            // 10 - 4 held = 6 available: 7 is refused, 6 fits.
+            #expect(try await store.extend(key: "nas1/s1", by: 7_000_000, at: at) == .refused(.insufficientFunds(available: 6_000_000)))
+            guard case .reserved(let extended) = try await store.extend(key: "nas1/s1", by: 1_000_000, at: at)
+            else { Issue.record("extend refused"); return }
+            #expect(extended.amount == 5_000_000)
+            let committed = try await store.commit(key: "nas1/s1", cost: 3_250_000, details: "195 s", at: at + 200)
+            #expect(committed.state == .committed && committed.finalCost == 3_250_000 && !committed.isOverrun)
+            #expect(try await store.commit(key: "nas1/s1", cost: 1, details: "again", at: at + 300) == committed)
+            #expect(try await store.release(key: "nas1/s1", at: at + 300) == committed)
+            #expect(try await store.account(pin: account.pin).balance == 6_750_000)
+
+            _ = try await store.reserve(ReservationRequest(key: "s2", pin: account.pin, amount: 1_000_000, expiresAt: at + 300, at: at))
+            let released = try await store.release(key: "s2", at: at + 10)
+            #expect(released.state == .released)
+            #expect(try await store.release(key: "s2", at: at + 20) == released)
+            await #expect(throws: LedgerError.unknownReservation("nope")) { try await store.commit(key: "nope", cost: 1, details: "", at: at) }
+            await #expect(throws: LedgerError.reservationClosed(key: "s2", state: .released)) {
+                try await store.extend(key: "s2", by: 1, at: at)
+            }
+            #expect(try await store.account(pin: account.pin).balance == 6_750_000)
+            #expect(try await store.check().problems.isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func overrunsDebitInFullAndAreCounted(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ throws in
+            let account = try await StoreFixture.account(in: store, value: "1", maxCalls: 2)
+            _ = try await store.reserve(ReservationRequest(key: "a", pin: account.pin, amount: 500_000, expiresAt: at + 60, at: at))
+            let overrun = try await store.commit(key: "a", cost: 1_200_000, details: "", at: at + 90)
+            #expect(overrun.isOverrun)
+            #expect(try await store.account(pin: account.pin).balance == -200_000)
+            // A Stop that arrives after the sweeper expired the reservation still debits: the call happened.
+            _ = try await store.adjust(pin: account.pin, amount: StoreFixture.money("5"), reason: "top up", context: StoreFixture.context())
+            _ = try await store.reserve(ReservationRequest(key: "b", pin: account.pin, amount: 500_000, expiresAt: at + 60, at: at))
+            #expect(try await store.releaseExpired(now: at + 61) == 1)
+            #expect(try await store.reservation(key: "b").state == .expired)
+            let late = try await store.commit(key: "b", cost: 300_000, details: "late stop", at: at + 100)
+            #expect(late.state == .committed && late.isOverrun)
+            let report = try await store.check()
+            #expect(report.overruns == 2 && report.problems.isEmpty)
+            #expect(try await store.account(pin: account.pin).balance == 4_500_000)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func refusalsSayWhy(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ throws in
+            let account = try await StoreFixture.account(in: store, value: "1", maxCalls: 1)
+            let request = { (key: String, amount: Int64) in
+                ReservationRequest(key: key, pin: account.pin, amount: amount, expiresAt: self.at + 60, at: self.at)
+            }
+            #expect(try await store.reserve(request("x", 1_000_001)) == .refused(.insufficientFunds(available: 1_000_000)))
+            guard case .reserved = try await store.reserve(request("y", 100)) else { Issue.record("refused"); return }
+            #expect(try await store.reserve(request("z", 100)) == .refused(.tooManyCalls(limit: 1)))
+            let other = ReservationRequest(key: "w", pin: "1", amount: 1, expiresAt: at, at: at)
+            #expect(try await store.reserve(other) == .refused(.unknownAccount))
+            let manual = try await StoreFixture.account(in: store, activation: .manual)
+            let inactive = ReservationRequest(key: "v", pin: manual.pin, amount: 1, expiresAt: at, at: at)
+            #expect(try await store.reserve(inactive) == .refused(.inactive))
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func accountingOnReleasesOneNASOnly(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ throws in
+            let account = try await StoreFixture.account(in: store, value: "10", maxCalls: 10)
+            for (index, nas) in ["gw1", "gw1", "gw2", "gw1"].enumerated() {
+                _ = try await store.reserve(ReservationRequest(key: "k\(index)", pin: account.pin, amount: 100_000,
+                                                               expiresAt: at + 3_600, nas: nas, at: at + Int64(index)))
+            }
+            // Reservations opened after the NAS rebooted belong to the new boot and stay.
+            #expect(try await store.releaseAll(nas: "gw1", openedBefore: at + 3, at: at + 10) == 2)
+            #expect(try await store.openReservations().map(\.key) == ["k2", "k3"])
+            #expect(try await store.check().problems.isEmpty)
+        }
+    }
+
+    /// 200 concurrent reservations against an account that can afford exactly 37 of them.
+    @Test(arguments: StoreKind.allCases)
+    func concurrentReservationsNeverOverspend(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ throws in
+            let account = try await StoreFixture.account(in: store, value: "3.70", maxCalls: 1_000)
+            let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        let request = ReservationRequest(key: "c\(index)", pin: account.pin, amount: 100_000,
+                                                         expiresAt: StoreFixture.now + 60, at: StoreFixture.now)
+                        if case .reserved = try await store.reserve(request) { return true }
+                        return false
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(granted == 37)
+            let report = try await store.check()
+            #expect(report.openReservations == 37 && report.heldMicros == 3_700_000 && report.problems.isEmpty)
+        }
+    }
+}
