@@ -13,7 +13,11 @@ extension SQLiteLedgerStore {
             return try book.issue(spec, cards: cards, context: context)
         }
         progress?(cards.count)
-        let expiry: Int64? = if case .until(let instant) = spec.validity { instant } else { nil }
+        let expiry: Int64? = switch (spec.validity, spec.activation) {
+        case (.until(let instant), _): instant
+        case (.days, .immediate): spec.validity.expiry(activatedAt: context.at)
+        case (.days, _): nil  // starts with activation
+        }
         return (batch, cards.map { PrintableCard(pin: $0.pin, password: $0.password, value: spec.faceValue, expiresAt: expiry) })
     }
 
