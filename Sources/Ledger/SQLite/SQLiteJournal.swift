@@ -41,7 +41,8 @@ enum SQLiteJournal {
             let statement = try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            for account in accounts.values {
+            // In key order: B-tree inserts in order stay on the same pages.
+            for account in accounts.values.sorted(by: { $0.id < $1.id }) {
                 let (days, until) = account.validity.columns
                 try statement.execute(arguments: [
                     account.id, account.pin, account.kind.rawValue, account.currency.code, account.balance,
@@ -53,7 +54,7 @@ enum SQLiteJournal {
         }
         if !secrets.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO secrets VALUES (?, ?)")
-            for (id, sealed) in secrets { try statement.execute(arguments: [id, sealed]) }
+            for (id, sealed) in secrets.sorted(by: { $0.key < $1.key }) { try statement.execute(arguments: [id, sealed]) }
         }
         if !vouchers.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO vouchers VALUES (?, ?, ?, ?, ?, ?, ?, ?)")

@@ -35,6 +35,8 @@ public final class SQLiteLedgerStore: LedgerStore {
             configuration.prepareDatabase { db in
                 // FULL: a commit returns only once the WAL is fsynced, so acknowledged means durable.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                // A large batch touches the PIN index at random; a 256 MiB page cache keeps that in memory.
+                try db.execute(sql: "PRAGMA cache_size = -262144")
             }
             let pool = try DatabasePool(path: directory + "/ledger.sqlite", configuration: configuration)
             try SQLiteSchema.migrator().migrate(pool)
