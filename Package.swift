@@ -71,6 +71,13 @@ let package = Package(
             dependencies: ["Ledger", "RatingEngine"],
             swiftSettings: strictSettings
         ),
+        // The child process the crash test kills with SIGKILL; built with the tests.
+        .executableTarget(
+            name: "LedgerCrashDriver",
+            dependencies: ["Ledger", "RatingEngine"],
+            path: "Tests/LedgerCrashDriver",
+            swiftSettings: strictSettings
+        ),
         // Drives the built `ratel` binary the way an operator does; needs `swift build` first.
         .testTarget(
             name: "RatelCLITests",

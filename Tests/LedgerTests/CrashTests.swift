@@ -1,0 +1,130 @@
+import Foundation
+import Ledger
+import RatingEngine
+import Testing
+
+/// Kills a process that is writing to the embedded ledger with SIGKILL at random moments, and
+/// checks after each restart that everything it acknowledged survived, exactly once.
+@Suite struct CrashTests {
+    static var driver: URL {
+        get throws {
+            let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            let root = #filePath.components(separatedBy: "/Tests/")[0]
+            for folder in [bundleFolder, bundleFolder.deletingLastPathComponent(), URL(fileURLWithPath: root + "/.build/debug")] {
+                let candidate = folder.appendingPathComponent("LedgerCrashDriver")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            }
+            throw LedgerError.invalid("LedgerCrashDriver not built; run `swift build --build-tests` first")
+        }
+    }
+
+    struct Acknowledged {
+        var granted: [String] = []
+        var committed: [String] = []
+        var recharges: [String] = []
+    }
+
+    /// One life of the child: send `lines`, kill it after `delay`, return what it acknowledged.
+    func run(directory: String, lines: [String], killAfter delay: Duration) async throws -> Acknowledged {
+        let process = Process()
+        process.executableURL = try Self.driver
+        process.arguments = [directory]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let reader = output.fileHandleForReading
+        // Wait for "ready" before the clock starts, so each kill lands while operations are in flight.
+        var received = Data()
+        while !String(decoding: received, as: UTF8.self).contains("ready\n") {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            received.append(chunk)
+        }
+        let writer = input.fileHandleForWriting
+        let payload = Data(lines.map { $0 + "\n" }.joined().utf8)
+        let sender = Thread { try? writer.write(contentsOf: payload) }
+        sender.start()
+        try await Task.sleep(for: delay)
+        kill(process.processIdentifier, SIGKILL)
+        received.append(reader.readDataToEndOfFile())
+        process.waitUntilExit()
+        try? writer.close()
+        #expect(process.terminationReason == .uncaughtSignal)
+        var acknowledged = Acknowledged()
+        for line in String(decoding: received, as: UTF8.self).split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            guard words.first == "ok", words.count >= 3 else { continue }
+            switch words[1] {
+            case "reserve" where words.last == "granted": acknowledged.granted.append(words[2])
+            case "commit": acknowledged.committed.append(words[2])
+            case "recharge": acknowledged.recharges.append(words[2])
+            default: break
+            }
+        }
+        return acknowledged
+    }
+
+    @Test func acknowledgedOperationsSurviveKillNine() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ratel-crash-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let setup = try SQLiteLedgerStore.open(directory: directory)
+        let (_, cards) = try await setup.generate(
+            BatchSpec(count: 3, faceValue: StoreFixture.money("500"), activation: .immediate, maxCalls: 10_000),
+            context: StoreFixture.context(), progress: nil)
+        await setup.close()
+        let pins = cards.map(\.pin)
+
+        var random = SystemRandomNumberGenerator()
+        var granted: [String] = []
+        var committed = Set<String>()
+        var recharges: [String] = []
+        var uncommitted: [String] = []
+        var kills = 0
+        for round in 0..<24 {
+            var lines: [String] = []
+            for index in 0..<400 {
+                let pin = pins[index % pins.count]
+                switch index % 4 {
+                case 0, 1: lines.append("reserve r\(round)-\(index) \(pin) 10000")
+                case 2: if let key = uncommitted.popLast() { lines.append("commit \(key) 7000") }
+                default: lines.append("recharge \(pin) 1000 rc\(round)-\(index)")
+                }
+            }
+            let delay = Duration.milliseconds(Int.random(in: 5...120, using: &random))
+            let acknowledged = try await run(directory: directory, lines: lines, killAfter: delay)
+            kills += 1
+            granted += acknowledged.granted
+            committed.formUnion(acknowledged.committed)
+            recharges += acknowledged.recharges
+            // Retried next life: commits that were not acknowledged, and reservations to close.
+            let sentCommits = Set(lines.filter { $0.hasPrefix("commit ") }.map { String($0.split(separator: " ")[1]) })
+            uncommitted = Array(sentCommits.subtracting(acknowledged.committed)) + acknowledged.granted
+        }
+        #expect(kills >= 20)
+        #expect(!granted.isEmpty && !committed.isEmpty && !recharges.isEmpty, "the child was killed before doing anything")
+
+        let store = try SQLiteLedgerStore.open(directory: directory)
+        for key in granted {
+            #expect((try? await store.reservation(key: key)) != nil, "acknowledged reservation \(key) lost")
+        }
+        for key in committed {
+            let reservation = try await store.reservation(key: key)
+            #expect(reservation.state == .committed && reservation.finalCost == 7_000, "commit \(key)")
+            // A retry changes nothing.
+            #expect(try await store.commit(key: key, cost: 99_000, details: "retry", at: StoreFixture.now) == reservation)
+        }
+        var references: [String: Int] = [:]
+        for pin in pins {
+            for movement in try await store.movements(pin: pin) where movement.kind == .recharge {
+                references[movement.reference, default: 0] += 1
+            }
+        }
+        for reference in recharges { #expect(references[reference] == 1, "recharge \(reference)") }
+        #expect(references.values.allSatisfy { $0 == 1 })
+        let report = try await store.check()
+        #expect(report.problems.isEmpty, "\(report.problems.prefix(5))")
+        await store.close()
+    }
+}
