@@ -59,6 +59,9 @@ public struct Account: Sendable, Equatable {
 
     public var balanceMoney: Money { Money(micros: balance, currency: currency) }
 
+    /// Where enabling a disabled account returns it: active once it was ever activated.
+    var statusWhenEnabled: AccountStatus { activatedAt == nil ? .inactive : .active }
+
     /// Why the account may not place a call at `now`, if it may not.
     public func refusal(at now: Int64) -> Refusal? {
         switch status {

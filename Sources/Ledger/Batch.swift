@@ -33,6 +33,16 @@ public struct BatchSpec: Sendable {
         self.maxCalls = maxCalls
     }
 
+    /// The expiry a card carries from its issue: a fixed date, or for an account active from
+    /// issue its validity counted from then; otherwise validity starts with activation.
+    func expiryAtIssue(_ at: Int64) -> Int64? {
+        switch (validity, activation) {
+        case (.until(let instant), _): instant
+        case (.days, .immediate) where !vouchers: validity.expiry(activatedAt: at)
+        case (.days, _): nil
+        }
+    }
+
     /// Checks ranges before anything is generated; the message names the option.
     func validate() throws(LedgerError) {
         guard count >= 1, count <= 10_000_000 else { throw .invalid("count must be 1-10000000, got \(count)") }

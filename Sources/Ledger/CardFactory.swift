@@ -13,7 +13,7 @@ struct CardFactory {
     }
 
     mutating func card() throws(LedgerError) -> IssuedCard {
-        let pin = generator.digits(spec.pinLength - spec.series.utf8.count, after: spec.series)
+        let pin = freshPIN()
         guard !spec.vouchers else { return IssuedCard(pin: pin, password: "", sealed: Data()) }
         let password = generator.digits(spec.passwordLength)
         return IssuedCard(pin: pin, password: password, sealed: try secrets.seal(password))

@@ -21,12 +21,12 @@ extension LedgerBook {
         records.append(.batch(batch, terms))
         audit(context, "batch", String(batch.id), "generate", old: "",
               new: "\(cards.count) \(spec.vouchers ? "vouchers" : "accounts") of \(spec.faceValue) plan \(spec.plan)")
-        let fixedExpiry: Int64? = if case .until(let instant) = spec.validity { instant } else { nil }
+        let expiry = spec.expiryAtIssue(context.at)
         if spec.vouchers {
             for card in cards {
                 precondition(!isIssued(card.pin), "cards are checked against issued codes first")
                 let voucher = Voucher(code: card.pin, batchID: batch.id, value: spec.faceValue, status: .enabled,
-                                      redeemedBy: nil, redeemedAt: nil, expiresAt: fixedExpiry)
+                                      redeemedBy: nil, redeemedAt: nil, expiresAt: expiry)
                 vouchers[card.pin] = voucher
                 records.append(.voucher(voucher))
             }
@@ -34,7 +34,6 @@ extension LedgerBook {
         }
         accounts.reserveCapacity(accounts.count + cards.count)
         records.reserveCapacity(records.count + 3 * cards.count)
-        let issueContext = ChangeContext(actor: context.actor, address: context.address, at: context.at)
         for card in cards {
             precondition(!isIssued(card.pin), "cards are checked against issued codes first")
             let immediate = spec.activation == .immediate
@@ -43,13 +42,13 @@ extension LedgerBook {
                 balance: 0, creditLimit: spec.creditLimit, plan: spec.plan, status: immediate ? .active : .inactive,
                 maxCalls: spec.maxCalls, batchID: batch.id, activation: spec.activation, validity: spec.validity,
                 createdAt: context.at, activatedAt: immediate ? context.at : nil,
-                expiresAt: immediate ? spec.validity.expiry(activatedAt: context.at) : fixedExpiry,
+                expiresAt: expiry,
                 lastRechargeAt: nil, anis: [])
             accounts.append(account)
             idByPin[card.pin] = account.id
             records.append(.secret(accountID: account.id, sealed: card.sealed))
             if spec.faceValue.micros != 0 {
-                _ = try move(&account, spec.faceValue.micros, .issue, reference: "batch \(batch.id)", context: issueContext)
+                _ = try move(&account, spec.faceValue.micros, .issue, reference: "batch \(batch.id)", context: context)
             }
             update(account)
         }
@@ -83,7 +82,7 @@ extension LedgerBook {
         case .dropped: throw .refused(pin: pin, .dropped)
         case .active, .inactive: return account
         case .disabled:
-            account.status = account.activatedAt == nil ? .inactive : .active
+            account.status = account.statusWhenEnabled
             update(account)
             audit(context, "account", pin, "status", old: AccountStatus.disabled.rawValue, new: account.status.rawValue)
             return account
@@ -160,7 +159,7 @@ extension LedgerBook {
             let target: AccountStatus
             switch (status, account.status) {
             case (_, .dropped): continue
-            case (.enabled, .disabled): target = account.activatedAt == nil ? .inactive : .active
+            case (.enabled, .disabled): target = account.statusWhenEnabled
             case (.enabled, _): continue
             case (.disabled, _): target = .disabled
             case (.dropped, _): target = .dropped

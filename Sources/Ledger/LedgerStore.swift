@@ -19,6 +19,9 @@ public protocol LedgerStore: Sendable {
     func setPassword(pin: String, _ password: String, context: ChangeContext) async throws(LedgerError)
     /// The clear secret, for CHAP and SIP digest.
     func password(pin: String) async throws(LedgerError) -> String
+    /// Binds a caller ID to an account for PIN-less dialling; a caller ID belongs to one account.
+    func bindANI(pin: String, ani: String, context: ChangeContext) async throws(LedgerError) -> Account
+    func account(ani: String) async throws(LedgerError) -> Account?
     /// Checks that `pin` may call now; a `first-use` account is activated by its first success.
     func authorise(pin: String, context: ChangeContext) async throws(LedgerError) -> Result<Account, Refusal>
 

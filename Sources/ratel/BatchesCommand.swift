@@ -38,36 +38,45 @@ struct BatchesCommand: AsyncParsableCommand {
         func run() async throws {
             let (batch, cards) = try await ledger.withStore { store in (try await store.batch(id), try await store.export(batch: id)) }
             if let out {
-                guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists; not overwriting") }
                 try PrintableCSV.write(cards, currency: batch.faceValue.currency, to: out)
             } else {
-                let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("ratel-export-\(UUID().uuidString).csv").path
-                try PrintableCSV.write(cards, currency: batch.faceValue.currency, to: temporary)
-                defer { try? FileManager.default.removeItem(atPath: temporary) }
-                if let data = FileManager.default.contents(atPath: temporary) { FileHandle.standardOutput.write(data) }
+                FileHandle.standardOutput.write(Data(PrintableCSV.text(cards, currency: batch.faceValue.currency).utf8))
             }
         }
     }
 
-    struct Enable: AsyncParsableCommand {
+    struct Enable: BatchStatusChange {
         static let configuration = CommandConfiguration(abstract: "Enable every card of a batch; prints how many changed.")
+        static let status = BatchStatus.enabled
         @OptionGroup var ledger: LedgerOptions
         @Argument var id: Int64
-        func run() async throws { print(try await ledger.withStore { try await $0.setStatus(batch: id, .enabled, context: ledger.context()) }) }
     }
 
-    struct Disable: AsyncParsableCommand {
+    struct Disable: BatchStatusChange {
         static let configuration = CommandConfiguration(abstract: "Disable every card of a batch; prints how many changed.")
+        static let status = BatchStatus.disabled
         @OptionGroup var ledger: LedgerOptions
         @Argument var id: Int64
-        func run() async throws { print(try await ledger.withStore { try await $0.setStatus(batch: id, .disabled, context: ledger.context()) }) }
     }
 
-    struct Drop: AsyncParsableCommand {
+    struct Drop: BatchStatusChange {
         static let configuration = CommandConfiguration(abstract: "Drop every card of a batch for good; prints how many changed.")
+        static let status = BatchStatus.dropped
         @OptionGroup var ledger: LedgerOptions
         @Argument var id: Int64
-        func run() async throws { print(try await ledger.withStore { try await $0.setStatus(batch: id, .dropped, context: ledger.context()) }) }
+    }
+}
+
+/// `batches enable|disable|drop ID`: prints how many cards changed.
+protocol BatchStatusChange: AsyncParsableCommand {
+    static var status: BatchStatus { get }
+    var ledger: LedgerOptions { get }
+    var id: Int64 { get }
+}
+
+extension BatchStatusChange {
+    func run() async throws {
+        print(try await ledger.withStore { try await $0.setStatus(batch: id, Self.status, context: ledger.context()) })
     }
 }
 

@@ -38,6 +38,7 @@ struct PinsCommand: AsyncParsableCommand {
             let spec = BatchSpec(count: count, faceValue: face, plan: plan, activation: mode, validity: validity,
                                  pinLength: pinLength, series: series, passwordLength: passwordLength, vouchers: vouchers,
                                  maxCalls: maxCalls)
+            // Refused before generating, not after a million PINs were issued.
             if let out, FileManager.default.fileExists(atPath: out) {
                 throw CommandFailure("\(out) already exists; not overwriting a printable export")
             }
@@ -91,31 +92,25 @@ struct PinsCommand: AsyncParsableCommand {
         }
     }
 
-    struct Enable: AsyncParsableCommand {
+    struct Enable: StatusChange {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled PIN.")
+        static let status = AccountStatus.active
         @OptionGroup var ledger: LedgerOptions
         @Argument var pin: String
-        func run() async throws {
-            try await ledger.withStore { try await $0.setStatus(pin: pin, .active, context: ledger.context()) }.json.print()
-        }
     }
 
-    struct Disable: AsyncParsableCommand {
+    struct Disable: StatusChange {
         static let configuration = CommandConfiguration(abstract: "Disable a PIN; it is refused until enabled.")
+        static let status = AccountStatus.disabled
         @OptionGroup var ledger: LedgerOptions
         @Argument var pin: String
-        func run() async throws {
-            try await ledger.withStore { try await $0.setStatus(pin: pin, .disabled, context: ledger.context()) }.json.print()
-        }
     }
 
-    struct Drop: AsyncParsableCommand {
+    struct Drop: StatusChange {
         static let configuration = CommandConfiguration(abstract: "Drop a PIN for good; it is kept for history and never reused.")
+        static let status = AccountStatus.dropped
         @OptionGroup var ledger: LedgerOptions
         @Argument var pin: String
-        func run() async throws {
-            try await ledger.withStore { try await $0.setStatus(pin: pin, .dropped, context: ledger.context()) }.json.print()
-        }
     }
 
     struct Recharge: AsyncParsableCommand {
@@ -162,6 +157,19 @@ struct PinsCommand: AsyncParsableCommand {
     }
 }
 
+/// `pins enable|disable|drop PIN`: one status change, printed as the account after it.
+protocol StatusChange: AsyncParsableCommand {
+    static var status: AccountStatus { get }
+    var ledger: LedgerOptions { get }
+    var pin: String { get }
+}
+
+extension StatusChange {
+    func run() async throws {
+        try await ledger.withStore { try await $0.setStatus(pin: pin, Self.status, context: ledger.context()) }.json.print()
+    }
+}
+
 /// A progress bar on stderr, drawn only for a terminal.
 final class Progress: Sendable {
     let total: Int
@@ -183,14 +191,23 @@ final class Progress: Sendable {
 }
 
 enum PrintableCSV {
-    static func write(_ cards: [PrintableCard], currency: Currency, to path: String) throws {
+    static func text(_ cards: [PrintableCard], currency: Currency) -> String {
         var text = "pin,password,value,currency,expiry\n"
         text.reserveCapacity(cards.count * 48)
         for card in cards {
             text += "\(card.pin),\(card.password),\(card.value.formatted(decimals: 2)),\(currency.code),"
             text += (card.expiresAt.map { Dates.day($0) } ?? "") + "\n"
         }
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+        return text
+    }
+
+    /// Writes a new file readable by its owner only: it holds the passwords in clear.
+    static func write(_ cards: [PrintableCard], currency: Currency, to path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure("\(path) already exists; not overwriting a printable export")
+        }
+        let data = Data(text(cards, currency: currency).utf8)
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
             throw CommandFailure("cannot write \(path)")
         }
     }

@@ -67,6 +67,24 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func callerIDsBindToOneAccount(kind: StoreKind) async throws {
+        try await withStore(kind) { store, fixture throws in
+            let first = try await StoreFixture.account(in: store)
+            let second = try await StoreFixture.account(in: store)
+            #expect(try await store.bindANI(pin: first.pin, ani: "359888123456", context: StoreFixture.context()).anis == ["359888123456"])
+            await #expect(throws: LedgerError.self) {
+                try await store.bindANI(pin: second.pin, ani: "359888123456", context: StoreFixture.context())
+            }
+            await #expect(throws: LedgerError.self) { try await store.bindANI(pin: second.pin, ani: "+35", context: StoreFixture.context()) }
+            await store.close()
+            let reopened = try fixture.open()
+            #expect(try await reopened.account(ani: "359888123456")?.pin == first.pin)
+            #expect(try await reopened.account(ani: "1") == nil)
+            await reopened.close()
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func everythingAcknowledgedSurvivesAReopen(kind: StoreKind) async throws {
         let fixture = StoreFixture(kind)
         defer { fixture.remove() }

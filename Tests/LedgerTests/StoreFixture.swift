@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import RatingEngine
+import Testing
 
 /// The stores the contract suite runs against. PostgreSQL joins the list with its store.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
@@ -8,8 +9,6 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     var testDescription: String { rawValue }
 }
-
-import Testing
 
 /// A fresh, empty store in a directory of its own, removed afterwards.
 struct StoreFixture {

@@ -13,11 +13,7 @@ extension SQLiteLedgerStore {
             return try book.issue(spec, cards: cards, context: context)
         }
         progress?(cards.count)
-        let expiry: Int64? = switch (spec.validity, spec.activation) {
-        case (.until(let instant), _): instant
-        case (.days, .immediate): spec.validity.expiry(activatedAt: context.at)
-        case (.days, _): nil  // starts with activation
-        }
+        let expiry = spec.expiryAtIssue(context.at)
         return (batch, cards.map { PrintableCard(pin: $0.pin, password: $0.password, value: spec.faceValue, expiresAt: expiry) })
     }
 
@@ -85,6 +81,12 @@ extension SQLiteLedgerStore {
         else { throw .storage("no secret stored for PIN \(pin)") }
         return try secrets.open(sealed)
     }
+
+    public func bindANI(pin: String, ani: String, context: ChangeContext) async throws(LedgerError) -> Account {
+        try await perform { book throws(LedgerError) in try book.bindANI(pin: pin, ani: ani, context: context) }
+    }
+
+    public func account(ani: String) async throws(LedgerError) -> Account? { try read { $0.account(ani: ani) } }
 
     public func authorise(pin: String, context: ChangeContext) async throws(LedgerError) -> Result<Account, Refusal> {
         try await perform { book in book.authorise(pin: pin, context: context) }

@@ -11,6 +11,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     let pool: DatabasePool
     let secrets: SecretBox
     private let lockDescriptor: Int32
+    private let closed = Mutex(false)
 
     /// Opens (creating on first start) `directory/ledger.sqlite` and its key file `directory/ratel.key`.
     /// A second process on the same directory is refused: one embedded ledger has one writer.
@@ -65,7 +66,9 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    /// Writes what is pending and releases the directory; closing twice does nothing more.
     public func close() async {
+        guard !closed.withLock({ closed in defer { closed = true }; return closed }) else { return }
         journal.close()
         try? pool.close()
         Glibc.close(lockDescriptor)
