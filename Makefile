@@ -16,10 +16,11 @@ run: build
 	$(RATEL) rate --plan $(PLAN) --check
 	$(RATEL) rate --plan $(PLAN) --number +359888123456 --start 2026-11-20T21:59:00+02:00 --duration 125 --budget 5.00
 
-# Builds everything once (the CLI tests run the real binary), then runs every test.
+# Builds everything once (the CLI tests run the real binary), starts a throwaway PostgreSQL on
+# loopback for the shared-store tests, then runs every test.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	RATEL_TEST_POSTGRES="$$(scripts/start-postgres.sh)" $(SWIFT) test --skip-build
 
 # Benchmarks (package-benchmark, release build; the first run takes a few minutes).
 bench: deps

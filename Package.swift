@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "ratel", targets: ["ratel"]),
         .library(name: "RatingEngine", targets: ["RatingEngine"]),
         .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "LedgerPostgres", targets: ["LedgerPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -23,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.25.0"),
     ],
     targets: [
         // Gzip-compressed rate decks are read through the system zlib (Debian zlib1g-dev).
@@ -49,11 +53,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The shared store for several Ratel nodes; kept apart so the core builds without SwiftNIO.
+        .target(
+            name: "LedgerPostgres",
+            dependencies: [
+                "Ledger",
+                "RatingEngine",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "ratel",
             dependencies: [
                 "RatingEngine",
                 "Ledger",
+                "LedgerPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -68,13 +85,17 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerTests",
-            dependencies: ["Ledger", "RatingEngine"],
+            dependencies: [
+                "Ledger", "LedgerPostgres", "RatingEngine",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         // The child process the crash test kills with SIGKILL; built with the tests.
         .executableTarget(
             name: "LedgerCrashDriver",
-            dependencies: ["Ledger", "RatingEngine"],
+            dependencies: ["Ledger", "LedgerPostgres", "RatingEngine"],
             path: "Tests/LedgerCrashDriver",
             swiftSettings: strictSettings
         ),

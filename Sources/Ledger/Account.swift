@@ -73,6 +73,27 @@ public struct Account: Sendable, Equatable {
             return nil
         }
     }
+
+    /// Memberwise, for the stores in other modules that read rows back.
+    package init(id: Int64, pin: String, kind: AccountKind, currency: Currency, balance: Int64, creditLimit: Int64, plan: String, status: AccountStatus, maxCalls: Int, batchID: Int64?, activation: ActivationMode, validity: Validity, createdAt: Int64, activatedAt: Int64?, expiresAt: Int64?, lastRechargeAt: Int64?, anis: [String]) {
+        self.id = id
+        self.pin = pin
+        self.kind = kind
+        self.currency = currency
+        self.balance = balance
+        self.creditLimit = creditLimit
+        self.plan = plan
+        self.status = status
+        self.maxCalls = maxCalls
+        self.batchID = batchID
+        self.activation = activation
+        self.validity = validity
+        self.createdAt = createdAt
+        self.activatedAt = activatedAt
+        self.expiresAt = expiresAt
+        self.lastRechargeAt = lastRechargeAt
+        self.anis = anis
+    }
 }
 
 /// Why an authorisation or a reservation was refused; the RADIUS server words the reply from it.

@@ -35,7 +35,7 @@ public struct BatchSpec: Sendable {
 
     /// The expiry a card carries from its issue: a fixed date, or for an account active from
     /// issue its validity counted from then; otherwise validity starts with activation.
-    func expiryAtIssue(_ at: Int64) -> Int64? {
+    package func expiryAtIssue(_ at: Int64) -> Int64? {
         switch (validity, activation) {
         case (.until(let instant), _): instant
         case (.days, .immediate) where !vouchers: validity.expiry(activatedAt: at)
@@ -44,7 +44,7 @@ public struct BatchSpec: Sendable {
     }
 
     /// Checks ranges before anything is generated; the message names the option.
-    func validate() throws(LedgerError) {
+    package func validate() throws(LedgerError) {
         guard count >= 1, count <= 10_000_000 else { throw .invalid("count must be 1-10000000, got \(count)") }
         guard faceValue.micros >= 0 else { throw .invalid("value must not be negative") }
         guard (4...18).contains(pinLength) else { throw .invalid("PIN length must be 4-18, got \(pinLength)") }
@@ -84,6 +84,18 @@ public struct Batch: Sendable, Equatable {
     public var plan: String
     public var vouchers: Bool
     public var status: BatchStatus
+
+    /// Memberwise, for the stores in other modules that read rows back.
+    package init(id: Int64, createdAt: Int64, createdBy: String, count: Int, faceValue: Money, plan: String, vouchers: Bool, status: BatchStatus) {
+        self.id = id
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.count = count
+        self.faceValue = faceValue
+        self.plan = plan
+        self.vouchers = vouchers
+        self.status = status
+    }
 }
 
 /// One row of a batch's printable export.
@@ -92,6 +104,14 @@ public struct PrintableCard: Sendable, Equatable {
     public var password: String
     public var value: Money
     public var expiresAt: Int64?
+
+    /// Memberwise, for the stores in other modules.
+    package init(pin: String, password: String, value: Money, expiresAt: Int64?) {
+        self.pin = pin
+        self.password = password
+        self.value = value
+        self.expiresAt = expiresAt
+    }
 }
 
 /// A scratch-card code that adds its value to an account once.
@@ -103,4 +123,15 @@ public struct Voucher: Sendable, Equatable {
     public var redeemedBy: Int64?
     public var redeemedAt: Int64?
     public var expiresAt: Int64?
+
+    /// Memberwise, for the stores in other modules that read rows back.
+    package init(code: String, batchID: Int64, value: Money, status: BatchStatus, redeemedBy: Int64?, redeemedAt: Int64?, expiresAt: Int64?) {
+        self.code = code
+        self.batchID = batchID
+        self.value = value
+        self.status = status
+        self.redeemedBy = redeemedBy
+        self.redeemedAt = redeemedAt
+        self.expiresAt = expiresAt
+    }
 }

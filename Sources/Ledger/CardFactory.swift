@@ -2,12 +2,12 @@ import Foundation
 
 /// Draws a batch's PINs and passwords and seals the passwords, outside any lock: for a million
 /// cards that is most of the work of `pins generate`.
-struct CardFactory {
+package struct CardFactory: Sendable {
     let spec: BatchSpec
     let secrets: SecretBox
     private var generator = CodeGenerator()
 
-    init(spec: BatchSpec, secrets: SecretBox) {
+    package init(spec: BatchSpec, secrets: SecretBox) {
         self.spec = spec
         self.secrets = secrets
     }
@@ -24,7 +24,7 @@ struct CardFactory {
     }
 
     /// Candidates for the whole batch, unique among themselves; `progress` hears the count made so far.
-    mutating func candidates(progress: (@Sendable (Int) -> Void)?) throws(LedgerError) -> [IssuedCard] {
+    package mutating func candidates(progress: (@Sendable (Int) -> Void)?) throws(LedgerError) -> [IssuedCard] {
         var cards: [IssuedCard] = []
         cards.reserveCapacity(spec.count)
         var seen = Set<String>(minimumCapacity: spec.count)
@@ -38,7 +38,7 @@ struct CardFactory {
     }
 
     /// Replaces every candidate whose PIN was issued before (checked under the store's lock).
-    mutating func replaceIssued(_ cards: inout [IssuedCard], isIssued: (String) -> Bool) {
+    package mutating func replaceIssued(_ cards: inout [IssuedCard], isIssued: (String) -> Bool) {
         var batchPins: Set<String>?
         for index in cards.indices where isIssued(cards[index].pin) {
             if batchPins == nil { batchPins = Set(cards.map(\.pin)) }

@@ -19,4 +19,12 @@ public struct BatchTerms: Sendable, Equatable {
     public var validity: Validity
     public var pinLength: Int
     public var series: String
+
+    /// Memberwise, for the stores in other modules that read rows back.
+    package init(activation: ActivationMode, validity: Validity, pinLength: Int, series: String) {
+        self.activation = activation
+        self.validity = validity
+        self.pinLength = pinLength
+        self.series = series
+    }
 }

@@ -13,7 +13,7 @@ extension LedgerBook {
     /// Records a batch and its accounts (or vouchers). The cards' PINs must be new: see `isIssued`.
     public mutating func issue(_ spec: BatchSpec, cards: [IssuedCard], context: ChangeContext) throws(LedgerError) -> Batch {
         try spec.validate()
-        let batch = Batch(id: Int64(batches.count + 1), createdAt: context.at, createdBy: context.actor, count: cards.count,
+        let batch = Batch(id: nextBatchID, createdAt: context.at, createdBy: context.actor, count: cards.count,
                           faceValue: spec.faceValue, plan: spec.plan, vouchers: spec.vouchers, status: .enabled)
         let terms = BatchTerms(activation: spec.activation, validity: spec.validity, pinLength: spec.pinLength, series: spec.series)
         batches.append(batch)
@@ -38,7 +38,7 @@ extension LedgerBook {
             precondition(!isIssued(card.pin), "cards are checked against issued codes first")
             let immediate = spec.activation == .immediate
             var account = Account(
-                id: Int64(accounts.count + 1), pin: card.pin, kind: spec.kind, currency: spec.faceValue.currency,
+                id: nextAccountID, pin: card.pin, kind: spec.kind, currency: spec.faceValue.currency,
                 balance: 0, creditLimit: spec.creditLimit, plan: spec.plan, status: immediate ? .active : .inactive,
                 maxCalls: spec.maxCalls, batchID: batch.id, activation: spec.activation, validity: spec.validity,
                 createdAt: context.at, activatedAt: immediate ? context.at : nil,
@@ -123,8 +123,8 @@ extension LedgerBook {
     public mutating func bindANI(pin: String, ani: String, context: ChangeContext) throws(LedgerError) -> Account {
         var account = try account(pin: pin)
         guard !ani.isEmpty, ani.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { throw .invalid("caller ID must be digits, got \(ani)") }
-        if let owner = accountByANI[ani], owner != account.id {
-            throw .invalid("caller ID \(ani) is already bound to PIN \(accounts[Int(owner - 1)].pin)")
+        if let owner = accountByANI[ani].map({ accounts[accountIndex($0)].pin }) ?? foreignANIs[ani], owner != pin {
+            throw .invalid("caller ID \(ani) is already bound to PIN \(owner)")
         }
         guard !account.anis.contains(ani) else { return account }
         account.anis.append(ani)
@@ -140,8 +140,8 @@ extension LedgerBook {
         guard batch.status != .dropped || status == .dropped else { throw .invalid("batch \(id) is dropped") }
         let old = batch.status
         batch.status = status
-        batches[Int(id - 1)] = batch
-        records.append(.batch(batch, batchTerms[Int(id - 1)]))
+        batches[batchIndex(id)] = batch
+        records.append(.batch(batch, batchTerms[batchIndex(id)]))
         audit(context, "batch", String(id), "status", old: old.rawValue, new: status.rawValue)
         var changed = 0
         if batch.vouchers {

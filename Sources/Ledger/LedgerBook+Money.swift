@@ -69,7 +69,7 @@ extension LedgerBook {
         guard request.amount >= 0 else { throw .invalid("a reservation must not be negative") }
         guard !request.key.isEmpty else { throw .invalid("a reservation needs a key") }
         guard let id = idByPin[request.pin] else { return .refused(.unknownAccount) }
-        let account = accounts[Int(id - 1)]
+        let account = accounts[accountIndex(id)]
         if let refusal = account.refusal(at: request.at) { return .refused(refusal) }
         if account.status == .inactive { return .refused(.inactive) }  // first-use: authorise activates it
         let current = heldFor(id)
@@ -92,7 +92,7 @@ extension LedgerBook {
         guard var reservation = reservations[key] else { throw .unknownReservation(key) }
         if reservation.state == .committed { return reservation }
         guard cost >= 0 else { throw .invalid("a call cost must not be negative") }
-        var account = accounts[Int(reservation.accountID - 1)]
+        var account = accounts[accountIndex(reservation.accountID)]
         let context = ChangeContext(actor: reservation.nas.isEmpty ? "ledger" : "nas:\(reservation.nas)", at: at)
         let movement = try move(&account, -cost, .call, reference: key, context: context)
         update(account)
@@ -132,7 +132,7 @@ extension LedgerBook {
         guard var reservation = reservations[key] else { throw .unknownReservation(key) }
         guard reservation.state == .open else { throw .reservationClosed(key: key, state: reservation.state) }
         guard amount >= 0 else { throw .invalid("an extension must not be negative") }
-        let account = accounts[Int(reservation.accountID - 1)]
+        let account = accounts[accountIndex(reservation.accountID)]
         let available = account.balance + account.creditLimit - heldFor(account.id).micros
         guard available >= amount else { return .refused(.insufficientFunds(available: available)) }
         reservation.amount += amount

@@ -5,10 +5,15 @@ import RatingEngine
 /// changes the book and appends the rows it changed to `records`, which the store writes
 /// durably before it acknowledges. Stores serialise access; the book does no I/O.
 public struct LedgerBook: Sendable {
-    /// Index `id - 1`.
+    /// Index `id - firstAccountID`: the embedded store holds every account, a shared store's
+    /// transaction holds a slice of them (see `init(firstAccountID:firstBatchID:)`).
     public internal(set) var accounts: [Account] = []
+    let firstAccountID: Int64
+    let firstBatchID: Int64
     var idByPin: [String: Int64] = [:]
     var accountByANI: [String: Int64] = [:]
+    /// Caller IDs bound to accounts outside the slice, with their PINs.
+    var foreignANIs: [String: String] = [:]
     public internal(set) var reservations: [String: Reservation] = [:]
     /// Open reservations per account: how many, and how many micros they hold.
     var held: [Int64: (count: Int, micros: Int64)] = [:]
@@ -20,7 +25,23 @@ public struct LedgerBook: Sendable {
     public internal(set) var overruns = 0
     public internal(set) var records: [JournalRecord] = []
 
-    public init() {}
+    public init() {
+        firstAccountID = 1
+        firstBatchID = 1
+    }
+
+    /// A book that holds only what one transaction of a shared store locked: accounts (and new
+    /// ones) are numbered from `firstAccountID`, batches from `firstBatchID`.
+    public init(firstAccountID: Int64, firstBatchID: Int64) {
+        self.firstAccountID = firstAccountID
+        self.firstBatchID = firstBatchID
+    }
+
+    var nextAccountID: Int64 { firstAccountID + Int64(accounts.count) }
+    var nextBatchID: Int64 { firstBatchID + Int64(batches.count) }
+
+    func accountIndex(_ id: Int64) -> Int { Int(id - firstAccountID) }
+    func batchIndex(_ id: Int64) -> Int { Int(id - firstBatchID) }
 
     public mutating func drainRecords() -> [JournalRecord] {
         defer { records = [] }
@@ -30,19 +51,22 @@ public struct LedgerBook: Sendable {
     // MARK: Loading (the store replays what it stored)
 
     public mutating func load(_ account: Account) {
-        precondition(account.id == Int64(accounts.count + 1), "accounts load in id order")
+        precondition(account.id == nextAccountID, "accounts load in id order")
         accounts.append(account)
         idByPin[account.pin] = account.id
         for ani in account.anis { accountByANI[ani] = account.id }
     }
 
     public mutating func load(_ batch: Batch, terms: BatchTerms) {
-        precondition(batch.id == Int64(batches.count + 1), "batches load in id order")
+        precondition(batch.id == nextBatchID, "batches load in id order")
         batches.append(batch)
         batchTerms.append(terms)
     }
 
     public mutating func load(_ voucher: Voucher) { vouchers[voucher.code] = voucher }
+
+    /// Records that `ani` belongs to the account `pin`, which this slice does not hold.
+    public mutating func loadForeignANI(_ ani: String, pin: String) { foreignANIs[ani] = pin }
 
     public mutating func load(_ reservation: Reservation) {
         reservations[reservation.key] = reservation
@@ -59,16 +83,16 @@ public struct LedgerBook: Sendable {
 
     public func account(pin: String) throws(LedgerError) -> Account {
         guard let id = idByPin[pin] else { throw .unknownPin(pin) }
-        return accounts[Int(id - 1)]
+        return accounts[accountIndex(id)]
     }
 
     public func account(ani: String) -> Account? {
-        accountByANI[ani].map { accounts[Int($0 - 1)] }
+        accountByANI[ani].map { accounts[accountIndex($0)] }
     }
 
     public func batch(_ id: Int64) throws(LedgerError) -> Batch {
-        guard id >= 1, id <= Int64(batches.count) else { throw .unknownBatch(id) }
-        return batches[Int(id - 1)]
+        guard id >= firstBatchID, id < nextBatchID else { throw .unknownBatch(id) }
+        return batches[batchIndex(id)]
     }
 
     /// Whether a code is taken by any account or voucher ever issued.
@@ -83,7 +107,7 @@ public struct LedgerBook: Sendable {
     }
 
     mutating func update(_ account: Account) {
-        accounts[Int(account.id - 1)] = account
+        accounts[accountIndex(account.id)] = account
         records.append(.account(account))
     }
 

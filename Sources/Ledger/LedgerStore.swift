@@ -64,4 +64,16 @@ public struct LedgerReport: Sendable, Equatable {
     public var totalBalance: [String: Int64]
     /// Human-readable invariant violations; empty when the ledger is sound.
     public var problems: [String]
+
+    /// Memberwise, for the stores in other modules.
+    package init(accounts: Int, byStatus: [AccountStatus: Int], movements: Int, openReservations: Int, heldMicros: Int64, overruns: Int, totalBalance: [String: Int64], problems: [String]) {
+        self.accounts = accounts
+        self.byStatus = byStatus
+        self.movements = movements
+        self.openReservations = openReservations
+        self.heldMicros = heldMicros
+        self.overruns = overruns
+        self.totalBalance = totalBalance
+        self.problems = problems
+    }
 }

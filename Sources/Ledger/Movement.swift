@@ -11,6 +11,18 @@ public struct Movement: Sendable, Equatable {
     public var reference: String
     public var actor: String
     public var at: Int64
+
+    /// Memberwise, for the stores in other modules that read rows back.
+    package init(id: Int64, accountID: Int64, amount: Int64, kind: MovementKind, method: PaymentMethod?, reference: String, actor: String, at: Int64) {
+        self.id = id
+        self.accountID = accountID
+        self.amount = amount
+        self.kind = kind
+        self.method = method
+        self.reference = reference
+        self.actor = actor
+        self.at = at
+    }
 }
 
 public enum MovementKind: String, Sendable, CaseIterable {
@@ -52,4 +64,17 @@ public struct AuditEntry: Sendable, Equatable {
     public var action: String
     public var oldValue: String
     public var newValue: String
+
+    /// Memberwise, for the stores in other modules that read rows back.
+    package init(id: Int64, at: Int64, actor: String, address: String, entity: String, entityID: String, action: String, oldValue: String, newValue: String) {
+        self.id = id
+        self.at = at
+        self.actor = actor
+        self.address = address
+        self.entity = entity
+        self.entityID = entityID
+        self.action = action
+        self.oldValue = oldValue
+        self.newValue = newValue
+    }
 }

@@ -20,6 +20,23 @@ public struct Reservation: Sendable, Equatable {
 
     /// A commit above what was held still debits in full; it is counted.
     public var isOverrun: Bool { (finalCost ?? 0) > amount }
+
+    /// Memberwise, for the stores in other modules that read rows back.
+    package init(key: String, accountID: Int64, amount: Int64, nas: String, number: String, destination: String, openedAt: Int64, expiresAt: Int64, state: ReservationState, finalCost: Int64?, closedAt: Int64?, details: String, movementID: Int64?) {
+        self.key = key
+        self.accountID = accountID
+        self.amount = amount
+        self.nas = nas
+        self.number = number
+        self.destination = destination
+        self.openedAt = openedAt
+        self.expiresAt = expiresAt
+        self.state = state
+        self.finalCost = finalCost
+        self.closedAt = closedAt
+        self.details = details
+        self.movementID = movementID
+    }
 }
 
 public enum ReservationState: String, Sendable, CaseIterable {

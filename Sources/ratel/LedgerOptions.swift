@@ -1,18 +1,33 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import LedgerPostgres
 import RatingEngine
 
 /// Where the ledger lives and who is acting: every ledger command takes these.
 struct LedgerOptions: ParsableArguments {
-    @Option(name: .customLong("data"), help: "Data directory of the embedded SQLite ledger.")
+    @Option(name: .customLong("data"), help: "Data directory of the embedded SQLite ledger (and of the key file).")
     var dataDirectory = "./ratel-data"
+
+    @Option(name: .customLong("database"),
+            help: "A shared PostgreSQL ledger instead, e.g. postgres://ratel:secret@db:5432/ratel (also $RATEL_DATABASE).")
+    var databaseURL: String?
+
+    @Option(name: .customLong("key"), help: "The key file secrets are sealed with (default: DATA/ratel.key). Every node of a shared ledger needs the same one.")
+    var keyFile: String?
 
     @Option(help: "Who is making the change, for the audit trail (default: $USER).")
     var actor: String?
 
-    func open() throws -> any LedgerStore {
-        try SQLiteLedgerStore.open(directory: dataDirectory)
+    func open() async throws -> any LedgerStore {
+        guard let url = databaseURL ?? ProcessInfo.processInfo.environment["RATEL_DATABASE"] else {
+            return try SQLiteLedgerStore.open(directory: dataDirectory, keyFile: keyFile)
+        }
+        guard DatabaseURL.isPostgres(url) else {
+            throw LedgerError.invalid("--database takes a postgres:// URL, got \(DatabaseURL.redacted(url))")
+        }
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        return try await PostgresLedgerStore.open(url: url, keyFile: keyFile ?? dataDirectory + "/ratel.key")
     }
 
     func context() -> ChangeContext {
@@ -22,7 +37,7 @@ struct LedgerOptions: ParsableArguments {
 
     /// Opens the store, runs `body`, and closes the store whatever happens.
     func withStore<T>(_ body: (any LedgerStore) async throws -> T) async throws -> T {
-        let store = try open()
+        let store = try await open()
         do {
             let result = try await body(store)
             await store.close()

@@ -1,10 +1,12 @@
 import Foundation
 import Ledger
+import LedgerPostgres
 import RatingEngine
 import Synchronization
 
-// A child process for the crash test: it opens the embedded ledger in the directory given as
-// its argument, runs the operations it reads on stdin (many in flight at once, so group commit
+// A child process for the crash and two-node tests: it opens the embedded ledger in the
+// directory given as its argument (or, given a second argument, the PostgreSQL database at that
+// URL with the directory's key file), runs the operations it reads on stdin (many in flight at once, so group commit
 // batches them), and prints one line per operation only once the store acknowledged it.
 // The test kills it with SIGKILL at random moments and checks what it acknowledged.
 //
@@ -18,11 +20,14 @@ func say(_ line: String) {
     output.withLock { _ in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 }
 
-guard CommandLine.arguments.count == 2 else {
-    FileHandle.standardError.write(Data("usage: LedgerCrashDriver DATA-DIRECTORY\n".utf8))
+let arguments = CommandLine.arguments
+guard arguments.count == 2 || arguments.count == 3 else {
+    FileHandle.standardError.write(Data("usage: LedgerCrashDriver DATA-DIRECTORY [POSTGRES-URL]\n".utf8))
     exit(2)
 }
-let store = try SQLiteLedgerStore.open(directory: CommandLine.arguments[1])
+let store: any LedgerStore = arguments.count == 3
+    ? try await PostgresLedgerStore.open(url: arguments[2], keyFile: arguments[1] + "/ratel.key")
+    : try SQLiteLedgerStore.open(directory: arguments[1])
 let eur = try Currency("EUR")
 say("ready")
 

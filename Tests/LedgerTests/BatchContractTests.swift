@@ -4,7 +4,7 @@ import RatingEngine
 import Testing
 
 @Suite struct BatchContractTests {
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func generatesUniqueRandomPINsWithSealedPasswords(kind: StoreKind) async throws {
         try await withStore(kind) { store, fixture throws in
             let spec = BatchSpec(count: 2_000, faceValue: StoreFixture.money("5.00"), plan: "retail", pinLength: 12,
@@ -32,7 +32,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func refusesBadSpecsWithoutIssuingAnything(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ throws in
             let bad = [
@@ -49,7 +49,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func batchStatusAppliesToEveryCardAndIsAudited(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ throws in
             let (batch, cards) = try await store.generate(
@@ -67,7 +67,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func vouchersAddTheirValueOnce(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ throws in
             let account = try await StoreFixture.account(in: store, value: "1")

@@ -3,8 +3,8 @@ import Ledger
 import RatingEngine
 import Testing
 
-/// Kills a process that is writing to the embedded ledger with SIGKILL at random moments, and
-/// checks after each restart that everything it acknowledged survived, exactly once.
+/// Kills a process that is writing to the ledger with SIGKILL at random moments, and checks
+/// after each restart that everything it acknowledged survived, exactly once.
 @Suite struct CrashTests {
     static var driver: URL {
         get throws {
@@ -25,10 +25,10 @@ import Testing
     }
 
     /// One life of the child: send `lines`, kill it after `delay`, return what it acknowledged.
-    func run(directory: String, lines: [String], killAfter delay: Duration) async throws -> Acknowledged {
+    func run(_ fixture: StoreFixture, lines: [String], killAfter delay: Duration) async throws -> Acknowledged {
         let process = Process()
         process.executableURL = try Self.driver
-        process.arguments = [directory]
+        process.arguments = try await Self.driverArguments(fixture)
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -66,10 +66,18 @@ import Testing
         return acknowledged
     }
 
-    @Test func acknowledgedOperationsSurviveKillNine() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ratel-crash-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let setup = try SQLiteLedgerStore.open(directory: directory)
+    /// The driver's arguments: the data directory, and the database URL for PostgreSQL.
+    static func driverArguments(_ fixture: StoreFixture) async throws -> [String] {
+        switch fixture.kind {
+        case .sqlite: [fixture.directory]
+        case .postgres: [fixture.directory, try await TestPostgres.database(fixture.database)]
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func acknowledgedOperationsSurviveKillNine(kind: StoreKind) async throws {
+        let fixture = StoreFixture(kind)
+        let setup = try await fixture.open()
         let (_, cards) = try await setup.generate(
             BatchSpec(count: 3, faceValue: StoreFixture.money("500"), activation: .immediate, maxCalls: 10_000),
             context: StoreFixture.context(), progress: nil)
@@ -93,7 +101,7 @@ import Testing
                 }
             }
             let delay = Duration.milliseconds(Int.random(in: 5...120, using: &random))
-            let acknowledged = try await run(directory: directory, lines: lines, killAfter: delay)
+            let acknowledged = try await run(fixture, lines: lines, killAfter: delay)
             kills += 1
             granted += acknowledged.granted
             committed.formUnion(acknowledged.committed)
@@ -105,7 +113,7 @@ import Testing
         #expect(kills >= 20)
         #expect(!granted.isEmpty && !committed.isEmpty && !recharges.isEmpty, "the child was killed before doing anything")
 
-        let store = try SQLiteLedgerStore.open(directory: directory)
+        let store = try await fixture.open()
         for key in granted {
             #expect((try? await store.reservation(key: key)) != nil, "acknowledged reservation \(key) lost")
         }
@@ -126,5 +134,6 @@ import Testing
         let report = try await store.check()
         #expect(report.problems.isEmpty, "\(report.problems.prefix(5))")
         await store.close()
+        await fixture.remove()
     }
 }

@@ -6,7 +6,7 @@ import Testing
 @Suite struct ReservationContractTests {
     let at = StoreFixture.now
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func reserveCommitReleaseAndExtendAreIdempotent(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ throws in
             let account = try await StoreFixture.account(in: store, value: "10", maxCalls: 5)
@@ -39,7 +39,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func overrunsDebitInFullAndAreCounted(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ throws in
             let account = try await StoreFixture.account(in: store, value: "1", maxCalls: 2)
@@ -60,7 +60,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func refusalsSayWhy(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ throws in
             let account = try await StoreFixture.account(in: store, value: "1", maxCalls: 1)
@@ -78,7 +78,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func accountingOnReleasesOneNASOnly(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ throws in
             let account = try await StoreFixture.account(in: store, value: "10", maxCalls: 10)
@@ -94,7 +94,7 @@ import Testing
     }
 
     /// 200 concurrent reservations against an account that can afford exactly 37 of them.
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func concurrentReservationsNeverOverspend(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ throws in
             let account = try await StoreFixture.account(in: store, value: "3.70", maxCalls: 1_000)

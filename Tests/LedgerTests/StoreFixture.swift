@@ -1,33 +1,52 @@
 import Foundation
 import Ledger
+import LedgerPostgres
+import Logging
+import PostgresNIO
 import RatingEngine
 import Testing
 
-/// The stores the contract suite runs against. PostgreSQL joins the list with its store.
+/// The stores the contract suite runs against. PostgreSQL runs wherever the test command
+/// started one (RATEL_TEST_POSTGRES); under CI=true it always runs, so a missing server fails.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
+    case postgres
 
     var testDescription: String { rawValue }
+
+    static var available: [StoreKind] {
+        TestPostgres.adminURL != nil || ProcessInfo.processInfo.environment["CI"] == "true" ? allCases : [.sqlite]
+    }
 }
 
-/// A fresh, empty store in a directory of its own, removed afterwards.
+/// A fresh, empty store: a directory of its own (SQLite's file, and the key file of both) and,
+/// for PostgreSQL, a database of its own; both removed afterwards.
 struct StoreFixture {
     let directory: String
     let kind: StoreKind
+    let database: String
 
     init(_ kind: StoreKind) {
         self.kind = kind
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("ratel-ledger-\(UUID().uuidString)").path
+        let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("ratel-ledger-\(id)").path
+        database = "ratel_test_\(id)"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
-    func open() throws -> any LedgerStore {
+    func open() async throws -> any LedgerStore {
         switch kind {
-        case .sqlite: try SQLiteLedgerStore.open(directory: directory, now: StoreFixture.now)
+        case .sqlite: return try SQLiteLedgerStore.open(directory: directory, now: StoreFixture.now)
+        case .postgres:
+            let url = try await TestPostgres.database(database)
+            return try await PostgresLedgerStore.open(url: url, keyFile: directory + "/ratel.key")
         }
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    func remove() async {
+        try? FileManager.default.removeItem(atPath: directory)
+        if kind == .postgres { try? await TestPostgres.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
+    }
 
     /// 2026-11-21 12:00 UTC: every test runs on a fixed clock.
     static let now: Int64 = 1_795_262_400
@@ -52,13 +71,43 @@ struct StoreFixture {
 /// Runs `body` against a fresh store and closes and removes it afterwards, also on failure.
 func withStore(_ kind: StoreKind, _ body: (any LedgerStore, StoreFixture) async throws -> Void) async throws {
     let fixture = StoreFixture(kind)
-    defer { fixture.remove() }
-    let store = try fixture.open()
+    let store = try await fixture.open()
     do {
         try await body(store, fixture)
     } catch {
         await store.close()
+        await fixture.remove()
         throw error
     }
     await store.close()
+    await fixture.remove()
+}
+
+/// The PostgreSQL server the test command started (scripts/start-postgres.sh).
+enum TestPostgres {
+    static var adminURL: String? { ProcessInfo.processInfo.environment["RATEL_TEST_POSTGRES"] }
+
+    struct NotConfigured: Error, CustomStringConvertible {
+        var description: String { "RATEL_TEST_POSTGRES is not set: run the tests with `make test`, which starts PostgreSQL" }
+    }
+
+    /// Creates `name` (once) and returns its URL.
+    static func database(_ name: String) async throws -> String {
+        guard let admin = adminURL, let slash = admin.range(of: "/postgres?") else { throw NotConfigured() }
+        do { try await execute("CREATE DATABASE \(name)") } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P04" {}
+        return admin.replacingCharacters(in: slash, with: "/\(name)?")
+    }
+
+    static func execute(_ sql: String) async throws {
+        guard let admin = adminURL, let url = URLComponents(string: admin) else { throw NotConfigured() }
+        let configuration = PostgresClient.Configuration(host: url.host ?? "127.0.0.1", port: url.port ?? 5432,
+                                                         username: url.user ?? "ratel", password: url.password,
+                                                         database: "postgres", tls: .disable)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "ratel.tests"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await client.query(PostgresQuery(unsafeSQL: sql))
+        }
+    }
 }

@@ -6,24 +6,9 @@ import RatingEngine
 /// state of each row in the group; tables are written in a fixed order.
 enum SQLiteJournal {
     static func write(_ records: [JournalRecord], to db: Database) throws {
-        var accounts: [Int64: Account] = [:]
-        var reservations: [String: Reservation] = [:]
-        var batches: [Int64: (Batch, BatchTerms)] = [:]
-        var vouchers: [String: Voucher] = [:]
-        var secrets: [Int64: Data] = [:]
-        var movements: [Movement] = []
-        var audits: [AuditEntry] = []
-        for record in records {
-            switch record {
-            case .account(let account): accounts[account.id] = account
-            case .reservation(let reservation): reservations[reservation.key] = reservation
-            case .batch(let batch, let terms): batches[batch.id] = (batch, terms)
-            case .voucher(let voucher): vouchers[voucher.code] = voucher
-            case .secret(let id, let sealed): secrets[id] = sealed
-            case .movement(let movement): movements.append(movement)
-            case .audit(let entry): audits.append(entry)
-            }
-        }
+        let group = JournalGroup(records)
+        let (accounts, reservations, batches, vouchers, secrets, movements, audits) =
+            (group.accounts, group.reservations, group.batches, group.vouchers, group.secrets, group.movements, group.audits)
         if !batches.isEmpty {
             let statement = try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -95,19 +80,5 @@ enum SQLiteJournal {
                 ])
             }
         }
-    }
-}
-
-extension Validity {
-    /// `(validity_days, valid_until)` columns.
-    var columns: (Int?, Int64?) {
-        switch self {
-        case .days(let days): (days, nil)
-        case .until(let instant): (nil, instant)
-        }
-    }
-
-    init(days: Int?, until: Int64?) {
-        if let until { self = .until(until) } else { self = .days(days ?? Validity.defaultDays) }
     }
 }

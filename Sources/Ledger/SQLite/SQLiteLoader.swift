@@ -15,8 +15,8 @@ enum SQLiteLoader {
             let currency = try Currency(row["currency"] as String)
             let batch = Batch(id: row["id"], createdAt: row["created_at"], createdBy: row["created_by"], count: row["count"],
                               faceValue: Money(micros: row["face_value"], currency: currency), plan: row["plan"],
-                              vouchers: row["vouchers"], status: try parse(row["status"], "batches.status"))
-            let terms = BatchTerms(activation: try parse(row["activation"], "batches.activation"),
+                              vouchers: row["vouchers"], status: try parseColumn(row["status"], "batches.status"))
+            let terms = BatchTerms(activation: try parseColumn(row["activation"], "batches.activation"),
                                    validity: Validity(days: row["validity_days"], until: row["valid_until"]),
                                    pinLength: row["pin_length"], series: row["series"])
             book.load(batch, terms: terms)
@@ -33,9 +33,9 @@ enum SQLiteLoader {
             }
             let anis: String = row[17]
             book.load(Account(
-                id: row[0], pin: row[1], kind: try parse(row[2], "accounts.kind"), currency: currency, balance: row[4],
-                creditLimit: row[5], plan: row[6], status: try parse(row[7], "accounts.status"), maxCalls: row[8],
-                batchID: row[9], activation: try parse(row[10], "accounts.activation"),
+                id: row[0], pin: row[1], kind: try parseColumn(row[2], "accounts.kind"), currency: currency, balance: row[4],
+                creditLimit: row[5], plan: row[6], status: try parseColumn(row[7], "accounts.status"), maxCalls: row[8],
+                batchID: row[9], activation: try parseColumn(row[10], "accounts.activation"),
                 validity: Validity(days: row[11], until: row[12]), createdAt: row[13], activatedAt: row[14],
                 expiresAt: row[15], lastRechargeAt: row[16],
                 anis: anis.isEmpty ? [] : anis.split(separator: ",").map(String.init)))
@@ -44,7 +44,7 @@ enum SQLiteLoader {
         while let row = try vouchers.next() {
             book.load(Voucher(code: row["code"], batchID: row["batch_id"],
                               value: Money(micros: row["value"], currency: try Currency(row["currency"] as String)),
-                              status: try parse(row["status"], "vouchers.status"), redeemedBy: row["redeemed_by"],
+                              status: try parseColumn(row["status"], "vouchers.status"), redeemedBy: row["redeemed_by"],
                               redeemedAt: row["redeemed_at"], expiresAt: row["expires_at"]))
         }
         let reservations = try Row.fetchCursor(db, sql: "SELECT * FROM reservations WHERE state = 'open' OR closed_at >= ?",
@@ -59,7 +59,7 @@ enum SQLiteLoader {
     static func reservation(_ row: Row) throws -> Reservation {
         Reservation(key: row["key"], accountID: row["account_id"], amount: row["amount"], nas: row["nas"],
                     number: row["number"], destination: row["destination"], openedAt: row["opened_at"],
-                    expiresAt: row["expires_at"], state: try parse(row["state"], "reservations.state"),
+                    expiresAt: row["expires_at"], state: try parseColumn(row["state"], "reservations.state"),
                     finalCost: row["final_cost"], closedAt: row["closed_at"], details: row["details"],
                     movementID: row["movement_id"])
     }
@@ -67,13 +67,8 @@ enum SQLiteLoader {
     static func movement(_ row: Row) throws -> Movement {
         let method: String? = row["method"]
         return Movement(id: row["id"], accountID: row["account_id"], amount: row["amount"],
-                        kind: try parse(row["kind"], "movements.kind"),
-                        method: try method.map { try parse($0, "movements.method") }, reference: row["reference"],
+                        kind: try parseColumn(row["kind"], "movements.kind"),
+                        method: try method.map { try parseColumn($0, "movements.method") }, reference: row["reference"],
                         actor: row["actor"], at: row["at"])
-    }
-
-    static func parse<T: RawRepresentable>(_ text: String, _ column: String) throws -> T where T.RawValue == String {
-        guard let value = T(rawValue: text) else { throw LedgerError.storage("bad value \(text) in \(column)") }
-        return value
     }
 }

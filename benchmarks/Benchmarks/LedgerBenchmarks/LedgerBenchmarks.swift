@@ -1,0 +1,75 @@
+import Benchmark
+import Foundation
+import Ledger
+
+// reserve+commit pairs per second, each store against a naive baseline on the same database in
+// the same run. Every pair is durable before it counts: both operations were acknowledged.
+// `make bench-ledger` from the repository root.
+
+func scratchDirectory(_ name: String) -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("ratel-bench-\(name)-\(UUID().uuidString)").path
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Each pair is one scaled iteration, so throughput reads as pairs per second.
+let pairConfiguration = Benchmark.Configuration(
+    metrics: [.wallClock, .throughput], timeUnits: .microseconds, warmupIterations: 1, scalingFactor: .kilo,
+    maxDuration: .seconds(20), maxIterations: 30)
+
+let benchmarks: @Sendable () -> Void = {
+    let keys = KeySource()
+    let opened = OpenStores()
+
+    Benchmark("SQLite naive: one transaction per operation (baseline)", configuration: pairConfiguration) { benchmark, fixture in
+        let (ledger, pins) = fixture
+        let base = keys.claim(benchmark.scaledIterations.count)
+        try await drive(pairs: benchmark.scaledIterations.count) { index in
+            try await ledger.pair(pin: pins[(base + index) % pins.count], key: base + index)
+        }
+    } setup: {
+        let directory = scratchDirectory("naive")
+        let store = try SQLiteLedgerStore.open(directory: directory, now: benchmarkNow)
+        let pins = try await seed(store)
+        await store.close()
+        return (try NaiveSQLiteLedger(path: directory + "/ledger.sqlite"), pins)
+    }
+
+    Benchmark("SQLite store: group commit", configuration: pairConfiguration) { benchmark, fixture in
+        let base = keys.claim(benchmark.scaledIterations.count)
+        try await drive(pairs: benchmark.scaledIterations.count) { index in
+            try await storePair(fixture.store, pins: fixture.pins, key: base + index)
+        }
+    } setup: {
+        let store = try SQLiteLedgerStore.open(directory: scratchDirectory("store"), now: benchmarkNow)
+        opened.add(store)
+        return SeededStore(store: store, pins: try await seed(store))
+    } teardown: {
+        await opened.closeAll()
+    }
+}
+
+struct SeededStore: Sendable {
+    let store: any LedgerStore
+    let pins: [String]
+}
+
+/// Teardown hooks take no argument, so the stores a setup opened are kept here to be closed.
+final class OpenStores: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stores: [any LedgerStore] = []
+
+    func add(_ store: any LedgerStore) {
+        lock.lock()
+        stores.append(store)
+        lock.unlock()
+    }
+
+    func closeAll() async {
+        lock.lock()
+        let closing = stores
+        stores = []
+        lock.unlock()
+        for store in closing { await store.close() }
+    }
+}
