@@ -3,7 +3,7 @@ SWIFT ?= swift
 RATEL = .build/debug/ratel
 PLAN ?= ratesheets/retail/plan.toml
 
-.PHONY: run test build deps bench ratesheets clean
+.PHONY: run test build deps bench bench-ledger ratesheets clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -22,9 +22,14 @@ test: deps
 	$(SWIFT) build --build-tests
 	RATEL_TEST_POSTGRES="$$(scripts/start-postgres.sh)" $(SWIFT) test --skip-build
 
-# Benchmarks (package-benchmark, release build; the first run takes a few minutes).
+# Benchmarks (package-benchmark, release build; the first run takes a few minutes). The ledger's
+# PostgreSQL pair runs against the same throwaway server the tests use.
 bench: deps
-	cd benchmarks && $(SWIFT) package benchmark --no-progress
+	cd benchmarks && RATEL_BENCH_POSTGRES="$$(../scripts/start-postgres.sh)" $(SWIFT) package benchmark --no-progress
+
+# The ledger benchmarks only: reserve+commit pairs per second against naive baselines.
+bench-ledger: deps
+	cd benchmarks && RATEL_BENCH_POSTGRES="$$(../scripts/start-postgres.sh)" $(SWIFT) package benchmark --no-progress --target LedgerBenchmarks
 
 # Rebuilds ratesheets/ from ../shared/data/e164-prefixes.csv.gz.
 ratesheets:

@@ -9,6 +9,8 @@ let package = Package(
     dependencies: [
         .package(name: "ratel", path: ".."),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -26,6 +28,9 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Ledger", package: "ratel"),
+                .product(name: "LedgerPostgres", package: "ratel"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "RatingEngine", package: "ratel"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

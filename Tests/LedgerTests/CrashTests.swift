@@ -100,7 +100,8 @@ import Testing
                 default: lines.append("recharge \(pin) 1000 rc\(round)-\(index)")
                 }
             }
-            let delay = Duration.milliseconds(Int.random(in: 5...120, using: &random))
+            // A shared-store operation is a network round trip or several: give its lives longer.
+            let delay = Duration.milliseconds(Int.random(in: kind == .sqlite ? 5...120 : 20...600, using: &random))
             let acknowledged = try await run(fixture, lines: lines, killAfter: delay)
             kills += 1
             granted += acknowledged.granted

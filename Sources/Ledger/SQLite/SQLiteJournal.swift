@@ -13,71 +13,78 @@ enum SQLiteJournal {
             let statement = try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            var writer = SQLiteRowWriter(statement, in: db)
             for (batch, terms) in batches.values {
                 let (days, until) = terms.validity.columns
-                try statement.execute(arguments: [
+                try writer.insert(
                     batch.id, batch.createdAt, batch.createdBy, batch.count, batch.faceValue.micros,
                     batch.faceValue.currency.code, batch.plan, batch.vouchers, batch.status.rawValue,
-                    terms.activation.rawValue, days, until, terms.pinLength, terms.series,
-                ])
+                    terms.activation.rawValue, days, until, terms.pinLength, terms.series
+                )
             }
         }
         if !accounts.isEmpty {
             let statement = try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            var writer = SQLiteRowWriter(statement, in: db)
             // In key order: B-tree inserts in order stay on the same pages.
             for account in accounts.values.sorted(by: { $0.id < $1.id }) {
                 let (days, until) = account.validity.columns
-                try statement.execute(arguments: [
+                try writer.insert(
                     account.id, account.pin, account.kind.rawValue, account.currency.code, account.balance,
                     account.creditLimit, account.plan, account.status.rawValue, account.maxCalls, account.batchID,
                     account.activation.rawValue, days, until, account.createdAt, account.activatedAt,
-                    account.expiresAt, account.lastRechargeAt, account.anis.joined(separator: ","),
-                ])
+                    account.expiresAt, account.lastRechargeAt, account.anis.joined(separator: ",")
+                )
             }
         }
         if !secrets.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO secrets VALUES (?, ?)")
-            for (id, sealed) in secrets.sorted(by: { $0.key < $1.key }) { try statement.execute(arguments: [id, sealed]) }
+            var writer = SQLiteRowWriter(statement, in: db)
+            for (id, sealed) in secrets.sorted(by: { $0.key < $1.key }) { try writer.insert(id, sealed) }
         }
         if !vouchers.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO vouchers VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            var writer = SQLiteRowWriter(statement, in: db)
             for voucher in vouchers.values {
-                try statement.execute(arguments: [
+                try writer.insert(
                     voucher.code, voucher.batchID, voucher.value.micros, voucher.value.currency.code,
-                    voucher.status.rawValue, voucher.redeemedBy, voucher.redeemedAt, voucher.expiresAt,
-                ])
+                    voucher.status.rawValue, voucher.redeemedBy, voucher.redeemedAt, voucher.expiresAt
+                )
             }
         }
         if !movements.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            var writer = SQLiteRowWriter(statement, in: db)
             for movement in movements {
-                try statement.execute(arguments: [
+                try writer.insert(
                     movement.id, movement.accountID, movement.amount, movement.kind.rawValue,
-                    movement.method?.rawValue, movement.reference, movement.actor, movement.at,
-                ])
+                    movement.method?.rawValue, movement.reference, movement.actor, movement.at
+                )
             }
         }
         if !reservations.isEmpty {
             let statement = try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO reservations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            var writer = SQLiteRowWriter(statement, in: db)
             for reservation in reservations.values {
-                try statement.execute(arguments: [
+                try writer.insert(
                     reservation.key, reservation.accountID, reservation.amount, reservation.nas, reservation.number,
                     reservation.destination, reservation.openedAt, reservation.expiresAt, reservation.state.rawValue,
-                    reservation.finalCost, reservation.closedAt, reservation.details, reservation.movementID,
-                ])
+                    reservation.finalCost, reservation.closedAt, reservation.details, reservation.movementID
+                )
             }
         }
         if !audits.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            var writer = SQLiteRowWriter(statement, in: db)
             for entry in audits {
-                try statement.execute(arguments: [
+                try writer.insert(
                     entry.id, entry.at, entry.actor, entry.address, entry.entity, entry.entityID, entry.action,
-                    entry.oldValue, entry.newValue,
-                ])
+                    entry.oldValue, entry.newValue
+                )
             }
         }
     }

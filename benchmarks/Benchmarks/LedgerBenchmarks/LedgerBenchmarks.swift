@@ -1,6 +1,8 @@
 import Benchmark
 import Foundation
 import Ledger
+import LedgerPostgres
+import PostgresNIO
 
 // reserve+commit pairs per second, each store against a naive baseline on the same database in
 // the same run. Every pair is durable before it counts: both operations were acknowledged.
@@ -46,6 +48,60 @@ let benchmarks: @Sendable () -> Void = {
         return SeededStore(store: store, pins: try await seed(store))
     } teardown: {
         await opened.closeAll()
+    }
+
+    Benchmark("PostgreSQL naive: one transaction per operation (baseline)", configuration: pairConfiguration) { benchmark, fixture in
+        let (ledger, pins) = fixture
+        let base = keys.claim(benchmark.scaledIterations.count)
+        try await drive(pairs: benchmark.scaledIterations.count) { index in
+            try await ledger.pair(pin: pins[(base + index) % pins.count], key: base + index)
+        }
+    } setup: {
+        let url = try await BenchPostgres.freshDatabase("ratel_bench_naive")
+        let store = try await PostgresLedgerStore.open(url: url, keyFile: scratchDirectory("pg-naive") + "/ratel.key")
+        let pins = try await seed(store)
+        await store.close()
+        let client = BenchPostgres.client(url)
+        runningClients.start(client)
+        return (NaivePostgresLedger(client: client), pins)
+    } teardown: {
+        runningClients.stopAll()
+    }
+
+    Benchmark("PostgreSQL store: atomic statements", configuration: pairConfiguration) { benchmark, fixture in
+        let base = keys.claim(benchmark.scaledIterations.count)
+        try await drive(pairs: benchmark.scaledIterations.count) { index in
+            try await storePair(fixture.store, pins: fixture.pins, key: base + index)
+        }
+    } setup: {
+        let url = try await BenchPostgres.freshDatabase("ratel_bench_store")
+        let store = try await PostgresLedgerStore.open(url: url, keyFile: scratchDirectory("pg-store") + "/ratel.key",
+                                                       maximumConnections: postgresConnections)
+        opened.add(store)
+        return SeededStore(store: store, pins: try await seed(store))
+    } teardown: {
+        await opened.closeAll()
+    }
+}
+
+let runningClients = RunningClients()
+
+/// Runs a PostgresClient's pool for as long as its benchmark does.
+final class RunningClients: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tasks: [Task<Void, Never>] = []
+
+    func start(_ client: PostgresClient) {
+        lock.lock()
+        tasks.append(Task { await client.run() })
+        lock.unlock()
+    }
+
+    func stopAll() {
+        lock.lock()
+        for task in tasks { task.cancel() }
+        tasks = []
+        lock.unlock()
     }
 }
 
