@@ -25,10 +25,15 @@ enum SQLiteJournal {
         }
         if !accounts.isEmpty {
             let statement = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET balance = excluded.balance, credit_limit = excluded.credit_limit,
+                    plan = excluded.plan, status = excluded.status, max_calls = excluded.max_calls,
+                    activated_at = excluded.activated_at, expires_at = excluded.expires_at,
+                    last_recharge_at = excluded.last_recharge_at, anis = excluded.anis
                 """)
             var writer = SQLiteRowWriter(statement, in: db)
-            // In key order: B-tree inserts in order stay on the same pages.
+            // In key order: B-tree inserts in order stay on the same pages. An update rewrites only the
+            // columns that can change, so the PIN index is left alone (REPLACE would delete and reinsert it).
             for account in accounts.values.sorted(by: { $0.id < $1.id }) {
                 let (days, until) = account.validity.columns
                 try writer.insert(
@@ -66,7 +71,10 @@ enum SQLiteJournal {
         }
         if !reservations.isEmpty {
             let statement = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO reservations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO reservations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (key) DO UPDATE SET amount = excluded.amount, state = excluded.state,
+                    final_cost = excluded.final_cost, closed_at = excluded.closed_at, details = excluded.details,
+                    movement_id = excluded.movement_id
                 """)
             var writer = SQLiteRowWriter(statement, in: db)
             for reservation in reservations.values {

@@ -3,6 +3,7 @@ import Foundation
 import Ledger
 import LedgerPostgres
 import PostgresNIO
+import Synchronization
 
 // reserve+commit pairs per second, each store against a naive baseline on the same database in
 // the same run. Every pair is durable before it counts: both operations were acknowledged.
@@ -15,16 +16,16 @@ func scratchDirectory(_ name: String) -> String {
 }
 
 /// Each pair is one scaled iteration, so throughput reads as pairs per second.
-let pairConfiguration = Benchmark.Configuration(
+var pairConfiguration: Benchmark.Configuration { Benchmark.Configuration(
     metrics: [.wallClock, .throughput], timeUnits: .microseconds, warmupIterations: 1, scalingFactor: .kilo,
-    maxDuration: .seconds(20), maxIterations: 30)
+    maxDuration: .seconds(20), maxIterations: 30) }
 
 let benchmarks: @Sendable () -> Void = {
     let keys = KeySource()
     let opened = OpenStores()
 
-    Benchmark("SQLite naive: one transaction per operation (baseline)", configuration: pairConfiguration) { benchmark, fixture in
-        let (ledger, pins) = fixture
+    Benchmark("SQLite naive: one transaction per operation (baseline)", configuration: pairConfiguration) { (benchmark: Benchmark, fixture: Naive<NaiveSQLiteLedger>) in
+        let (ledger, pins) = (fixture.ledger, fixture.pins)
         let base = keys.claim(benchmark.scaledIterations.count)
         try await drive(pairs: benchmark.scaledIterations.count) { index in
             try await ledger.pair(pin: pins[(base + index) % pins.count], key: base + index)
@@ -34,10 +35,10 @@ let benchmarks: @Sendable () -> Void = {
         let store = try SQLiteLedgerStore.open(directory: directory, now: benchmarkNow)
         let pins = try await seed(store)
         await store.close()
-        return (try NaiveSQLiteLedger(path: directory + "/ledger.sqlite"), pins)
+        return Naive(ledger: try NaiveSQLiteLedger(path: directory + "/ledger.sqlite"), pins: pins)
     }
 
-    Benchmark("SQLite store: group commit", configuration: pairConfiguration) { benchmark, fixture in
+    Benchmark("SQLite store: group commit", configuration: pairConfiguration) { (benchmark: Benchmark, fixture: SeededStore) in
         let base = keys.claim(benchmark.scaledIterations.count)
         try await drive(pairs: benchmark.scaledIterations.count) { index in
             try await storePair(fixture.store, pins: fixture.pins, key: base + index)
@@ -50,8 +51,8 @@ let benchmarks: @Sendable () -> Void = {
         await opened.closeAll()
     }
 
-    Benchmark("PostgreSQL naive: one transaction per operation (baseline)", configuration: pairConfiguration) { benchmark, fixture in
-        let (ledger, pins) = fixture
+    Benchmark("PostgreSQL naive: one transaction per operation (baseline)", configuration: pairConfiguration) { (benchmark: Benchmark, fixture: Naive<NaivePostgresLedger>) in
+        let (ledger, pins) = (fixture.ledger, fixture.pins)
         let base = keys.claim(benchmark.scaledIterations.count)
         try await drive(pairs: benchmark.scaledIterations.count) { index in
             try await ledger.pair(pin: pins[(base + index) % pins.count], key: base + index)
@@ -63,12 +64,12 @@ let benchmarks: @Sendable () -> Void = {
         await store.close()
         let client = BenchPostgres.client(url)
         runningClients.start(client)
-        return (NaivePostgresLedger(client: client), pins)
+        return Naive(ledger: NaivePostgresLedger(client: client), pins: pins)
     } teardown: {
         runningClients.stopAll()
     }
 
-    Benchmark("PostgreSQL store: atomic statements", configuration: pairConfiguration) { benchmark, fixture in
+    Benchmark("PostgreSQL store: atomic statements", configuration: pairConfiguration) { (benchmark: Benchmark, fixture: SeededStore) in
         let base = keys.claim(benchmark.scaledIterations.count)
         try await drive(pairs: benchmark.scaledIterations.count) { index in
             try await storePair(fixture.store, pins: fixture.pins, key: base + index)
@@ -87,22 +88,17 @@ let benchmarks: @Sendable () -> Void = {
 let runningClients = RunningClients()
 
 /// Runs a PostgresClient's pool for as long as its benchmark does.
-final class RunningClients: @unchecked Sendable {
-    private let lock = NSLock()
-    private var tasks: [Task<Void, Never>] = []
+final class RunningClients: Sendable {
+    private let tasks = Mutex<[Task<Void, Never>]>([])
 
-    func start(_ client: PostgresClient) {
-        lock.lock()
-        tasks.append(Task { await client.run() })
-        lock.unlock()
-    }
+    func start(_ client: PostgresClient) { tasks.withLock { $0.append(Task { await client.run() }) } }
 
-    func stopAll() {
-        lock.lock()
-        for task in tasks { task.cancel() }
-        tasks = []
-        lock.unlock()
-    }
+    func stopAll() { tasks.withLock { tasks in tasks.forEach { $0.cancel() }; tasks = [] } }
+}
+
+struct Naive<Ledger: Sendable>: Sendable {
+    let ledger: Ledger
+    let pins: [String]
 }
 
 struct SeededStore: Sendable {
@@ -111,21 +107,13 @@ struct SeededStore: Sendable {
 }
 
 /// Teardown hooks take no argument, so the stores a setup opened are kept here to be closed.
-final class OpenStores: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stores: [any LedgerStore] = []
+final class OpenStores: Sendable {
+    private let stores = Mutex<[any LedgerStore]>([])
 
-    func add(_ store: any LedgerStore) {
-        lock.lock()
-        stores.append(store)
-        lock.unlock()
-    }
+    func add(_ store: any LedgerStore) { stores.withLock { $0.append(store) } }
 
     func closeAll() async {
-        lock.lock()
-        let closing = stores
-        stores = []
-        lock.unlock()
+        let closing = stores.withLock { stores in defer { stores = [] }; return stores }
         for store in closing { await store.close() }
     }
 }

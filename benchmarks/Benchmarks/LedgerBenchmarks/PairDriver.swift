@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import RatingEngine
+import Synchronization
 
 /// Calls in flight at once: a softswitch carries hundreds of calls, each a reserve then a commit.
 let callsInFlight = 256
@@ -21,29 +22,27 @@ func drive(pairs: Int, _ pair: @escaping @Sendable (Int) async throws -> Void) a
     }
 }
 
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
+final class Counter: Sendable {
+    private let value = Mutex(0)
 
     func take(below limit: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard value < limit else { return nil }
-        value += 1
-        return value - 1
+        value.withLock { value in
+            guard value < limit else { return nil }
+            value += 1
+            return value - 1
+        }
     }
 }
 
 /// A unique reservation key per pair across every iteration of a run.
-final class KeySource: @unchecked Sendable {
-    private let lock = NSLock()
-    private var base = 0
+final class KeySource: Sendable {
+    private let base = Mutex(0)
 
     func claim(_ count: Int) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        defer { base += count }
-        return base
+        base.withLock { base in
+            defer { base += count }
+            return base
+        }
     }
 }
 
