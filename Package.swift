@@ -88,8 +88,6 @@ let package = Package(
             name: "LedgerTests",
             dependencies: [
                 "Ledger", "LedgerPostgres", "RatingEngine",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

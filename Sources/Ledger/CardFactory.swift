@@ -41,7 +41,8 @@ package struct CardFactory: Sendable {
             do throws(LedgerError) {
                 for _ in 0..<count {
                     share.append(try factory.card())
-                    if made.add(1, ordering: .relaxed).newValue % 50_000 == 0 { progress?(made.load(ordering: .relaxed)) }
+                    let madeSoFar = made.add(1, ordering: .relaxed).newValue
+                    if madeSoFar % 50_000 == 0 { progress?(madeSoFar) }
                 }
             } catch {
                 failure.withLock { $0 = error }
@@ -61,6 +62,12 @@ package struct CardFactory: Sendable {
             cards.append(card)
         }
         return cards
+    }
+
+    /// The batch's printable export, as `generate` returns it: clear passwords, value and expiry.
+    package func printable(_ cards: [IssuedCard], issuedAt at: Int64) -> [PrintableCard] {
+        let expiry = spec.expiryAtIssue(at)
+        return cards.map { PrintableCard(pin: $0.pin, password: $0.password, value: spec.faceValue, expiresAt: expiry) }
     }
 
     /// Replaces every candidate whose PIN was issued before (checked under the store's lock).

@@ -1,5 +1,6 @@
 public import Foundation
 internal import Crypto
+package import RatingEngine
 
 /// Seals account secrets with AES-GCM under the server's key, so the database never holds them
 /// in clear: CHAP and SIP digest need the clear secret, so they cannot be hashed.
@@ -29,6 +30,18 @@ public struct SecretBox: Sendable {
         } catch {
             throw .storage("cannot seal a secret: \(error)")
         }
+    }
+
+    /// A stored batch's printable export: each card's sealed password opened again.
+    package func printable(_ rows: [(pin: String, sealed: Data, expiresAt: Int64?)], value: Money) throws(LedgerError)
+        -> [PrintableCard]
+    {
+        var cards: [PrintableCard] = []
+        cards.reserveCapacity(rows.count)
+        for row in rows {
+            cards.append(PrintableCard(pin: row.pin, password: try open(row.sealed), value: value, expiresAt: row.expiresAt))
+        }
+        return cards
     }
 
     public func open(_ sealed: Data) throws(LedgerError) -> String {

@@ -1,7 +1,8 @@
 import Foundation
-import Ledger
+public import Ledger
+import Logging
 import NIOSSL
-import PostgresNIO
+public import PostgresNIO
 
 /// Parses the `--database` URL an operator gives: postgres://user:password@host:port/database.
 public enum DatabaseURL {
@@ -42,5 +43,52 @@ public enum DatabaseURL {
         guard var url = URLComponents(string: text), url.password != nil else { return text }
         url.password = "***"
         return url.string ?? "(unparseable URL)"
+    }
+
+    /// A connection pool's configuration for `text`, for code that talks to the database itself.
+    public static func clientConfiguration(_ text: String) throws(LedgerError) -> PostgresClient.Configuration {
+        try configuration(text).pool
+    }
+
+    /// The same server and credentials, with database `name`.
+    public static func replacingDatabase(_ text: String, with name: String) throws(LedgerError) -> String {
+        guard var url = URLComponents(string: text) else { throw .invalid("database URL \(redacted(text)) cannot be parsed") }
+        url.path = "/" + name
+        guard let replaced = url.string else { throw .invalid("database name \(name) does not fit in a URL") }
+        return replaced
+    }
+
+    /// Creates database `name` on the server `admin` points at, unless it exists; returns its URL.
+    /// Tests and benchmarks make a database of their own this way.
+    public static func createDatabaseIfMissing(_ name: String, admin: String) async throws(LedgerError) -> String {
+        guard name.utf8.allSatisfy({ $0 == 95 || (48...57).contains($0) || (97...122).contains($0) }) else {
+            throw .invalid("database name \(name) must be lower-case letters, digits and _")
+        }
+        do {
+            try await execute("CREATE DATABASE \(name)", at: admin)
+        } catch {
+            // 42P04: it exists already, which is what was asked for.
+            guard (error as? PSQLError)?.serverInfo?[.sqlState] == "42P04" else { throw PostgresLedgerStore.ledgerError(error) }
+        }
+        return try replacingDatabase(admin, with: name)
+    }
+
+    /// Drops database `name` on the server `admin` points at, disconnecting whoever uses it.
+    public static func dropDatabase(_ name: String, admin: String) async throws(LedgerError) {
+        do { try await execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)", at: admin) } catch {
+            throw PostgresLedgerStore.ledgerError(error)
+        }
+    }
+
+    /// Runs one statement outside a transaction (CREATE and DROP DATABASE need that).
+    private static func execute(_ sql: String, at admin: String) async throws {
+        var logger = Logger(label: "ratel.ledger.postgres.admin")
+        logger.logLevel = .critical
+        let client = PostgresClient(configuration: try clientConfiguration(admin), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
     }
 }

@@ -31,8 +31,7 @@ extension PostgresLedgerStore {
             return (batch, cards)
         }
         progress?(cards.count)
-        let expiry = spec.expiryAtIssue(context.at)
-        return (batch, cards.map { PrintableCard(pin: $0.pin, password: $0.password, value: spec.faceValue, expiresAt: expiry) })
+        return (batch, factory.printable(cards, issuedAt: context.at))
     }
 
     /// The codes among `codes` that an account or voucher already has.
@@ -82,13 +81,7 @@ extension PostgresLedgerStore {
             let column = Columns(row)
             return (pin: try column("pin") as String, sealed: try column("sealed") as Data, expiresAt: try column("expires_at") as Int64?)
         }
-        var cards: [PrintableCard] = []
-        cards.reserveCapacity(sealed.count)
-        for card in sealed {
-            cards.append(PrintableCard(pin: card.pin, password: try secrets.open(card.sealed), value: batch.faceValue,
-                                       expiresAt: card.expiresAt))
-        }
-        return cards
+        return try secrets.printable(sealed, value: batch.faceValue)
     }
 
     public func setStatus(batch id: Int64, _ status: BatchStatus, context: ChangeContext) async throws(LedgerError) -> Int {
@@ -154,14 +147,9 @@ extension PostgresLedgerStore {
     }
 
     public func bindANI(pin: String, ani: String, context: ChangeContext) async throws(LedgerError) -> Account {
-        do {
-            return try await withSlice(SliceRequest(pin: pin, ani: ani)) { book throws(LedgerError) in
-                try book.bindANI(pin: pin, ani: ani, context: context)
-            }.0
-        } catch .storage(let message) where message.contains("account_anis_pkey") {
-            // Another node bound it between our check and our write.
-            throw .invalid("caller ID \(ani) is already bound to another PIN")
-        }
+        try await withSlice(SliceRequest(pin: pin, ani: ani)) { book throws(LedgerError) in
+            try book.bindANI(pin: pin, ani: ani, context: context)
+        }.0
     }
 
     public func account(ani: String) async throws(LedgerError) -> Account? {

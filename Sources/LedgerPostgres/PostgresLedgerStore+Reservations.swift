@@ -12,8 +12,8 @@ extension PostgresLedgerStore {
             throw .invalid(request.key.isEmpty ? "a reservation needs a key" : "a reservation must not be negative")
         }
         for _ in 0..<3 {
-            do {
-                if let reservation = try await reservations("""
+            // nil: the same key raced in from another connection, and the first one won.
+            if let rows = try await rows("""
                     WITH account AS (
                         UPDATE accounts SET held = held + \(request.amount), open_calls = open_calls + 1
                         WHERE pin = \(request.pin) AND status = 'active' AND (expires_at IS NULL OR expires_at > \(request.at))
@@ -24,15 +24,15 @@ extension PostgresLedgerStore {
                     SELECT \(request.key), id, \(request.amount), \(request.nas), \(request.number), \(request.destination),
                            \(request.at), \(request.expiresAt), 'open', '' FROM account
                     RETURNING \(unescaped: PostgresRows.reservationColumns)
-                    """).first { return .reserved(reservation) }
-            } catch .storage(let message) where message.contains("reservations_pkey") {
-                // The same key raced in from another connection; the first one won.
+                    """, unlessViolating: "reservations_pkey"), let reservation = try decodeAll(rows, PostgresRows.reservation).first {
+                return .reserved(reservation)
             }
             if let existing = try await find(request.key) { return .reserved(existing) }
-            guard let account = try? await account(pin: request.pin) else { return .refused(.unknownAccount) }
+            guard let (account, held, calls) = try await holdingAccount("""
+                SELECT \(unescaped: Self.holdingColumns) FROM accounts WHERE pin = \(request.pin)
+                """) else { return .refused(.unknownAccount) }
             if let refusal = account.refusal(at: request.at) { return .refused(refusal) }
             if account.status == .inactive { return .refused(.inactive) }
-            let (held, calls) = try await holding(account.id)
             if calls >= account.maxCalls { return .refused(.tooManyCalls(limit: account.maxCalls)) }
             let available = account.balance + account.creditLimit - held
             if available < request.amount { return .refused(.insufficientFunds(available: available)) }
@@ -96,11 +96,10 @@ extension PostgresLedgerStore {
             """).first { return .reserved(extended) }
         let after = try await reservation(key: key)
         guard after.state == .open else { throw .reservationClosed(key: key, state: after.state) }
-        let account = try await decodeAll(rows("SELECT \(unescaped: PostgresRows.accountColumns) FROM accounts WHERE id = \(after.accountID)"),
-                                          PostgresRows.account)
-        let (held, _) = try await holding(after.accountID)
-        let available = (account.first?.balance ?? 0) + (account.first?.creditLimit ?? 0) - held
-        return .refused(.insufficientFunds(available: available))
+        guard let (account, held, _) = try await holdingAccount("""
+            SELECT \(unescaped: Self.holdingColumns) FROM accounts WHERE id = \(after.accountID)
+            """) else { throw .storage("reservation \(key) names a missing account") }
+        return .refused(.insufficientFunds(available: account.balance + account.creditLimit - held))
     }
 
     public func reservation(key: String) async throws(LedgerError) -> Reservation {
@@ -147,13 +146,15 @@ extension PostgresLedgerStore {
         try await decodeAll(rows(query), PostgresRows.reservation)
     }
 
-    /// Micros held and calls open on an account, from its reservations.
-    func holding(_ accountID: Int64) async throws(LedgerError) -> (Int64, Int) {
-        try await decodeAll(rows("SELECT held, open_calls FROM accounts WHERE id = \(accountID)")) { row in
+    /// An account with the micros held and the calls open on it, to word a refusal.
+    func holdingAccount(_ query: PostgresQuery) async throws(LedgerError) -> (account: Account, held: Int64, calls: Int)? {
+        try await decodeAll(rows(query)) { row in
             let column = Columns(row)
-            return (try column("held") as Int64, try column.int("open_calls"))
-        }.first ?? (0, 0)
+            return (account: try PostgresRows.account(row), held: try column("held") as Int64, calls: try column.int("open_calls"))
+        }.first
     }
+
+    static let holdingColumns = PostgresRows.accountColumns + ", held, open_calls"
 
     static let qualifiedReservationColumns = PostgresRows.reservationColumns.split(separator: ",")
         .map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")

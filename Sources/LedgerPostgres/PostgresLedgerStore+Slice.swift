@@ -23,8 +23,7 @@ extension PostgresLedgerStore {
         let logger = logger
         return try await transaction { connection in
             var book = try await Self.slice(request, on: connection, logger: logger)
-            let result: T
-            do { result = try rule(&book) } catch { throw error }
+            let result = try rule(&book)
             let ids = try await PostgresJournal.write(book.drainRecords(), on: connection, logger: logger)
             return (result, ids)
         }

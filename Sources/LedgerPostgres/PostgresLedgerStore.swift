@@ -85,14 +85,22 @@ public final class PostgresLedgerStore: LedgerStore {
         }
         if let error = error as? PSQLError {
             if error.serverInfo?[.sqlState] == "22003" { return .amountOverflow }
+            if error.serverInfo?[.constraintName] == "account_anis_pkey" {
+                // Another node bound the caller ID between this node's check and its write.
+                return .invalid("caller ID is already bound to another PIN (\(error.serverInfo?[.detail] ?? ""))")
+            }
             if let message = error.serverInfo?[.message] { return .storage("PostgreSQL: \(message)") }
             return .storage("PostgreSQL: \(error.code.description)")
         }
         return .storage("\(error)")
     }
 
-    static func isUniqueViolation(_ error: any Error) -> Bool {
-        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    /// Runs `query`; nil when it violated the unique `constraint`, a race the caller resolves.
+    func rows(_ query: PostgresQuery, unlessViolating constraint: String) async throws(LedgerError) -> [PostgresRow]? {
+        do { return try await client.query(query, logger: logger).collect() } catch {
+            if (error as? PSQLError)?.serverInfo?[.constraintName] == constraint { return nil }
+            throw Self.ledgerError(error)
+        }
     }
 
     private func migrate() async throws(LedgerError) {

@@ -6,18 +6,6 @@ import Testing
 /// Kills a process that is writing to the ledger with SIGKILL at random moments, and checks
 /// after each restart that everything it acknowledged survived, exactly once.
 @Suite struct CrashTests {
-    static var driver: URL {
-        get throws {
-            let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            let root = #filePath.components(separatedBy: "/Tests/")[0]
-            for folder in [bundleFolder, bundleFolder.deletingLastPathComponent(), URL(fileURLWithPath: root + "/.build/debug")] {
-                let candidate = folder.appendingPathComponent("LedgerCrashDriver")
-                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            }
-            throw LedgerError.invalid("LedgerCrashDriver not built; run `swift build --build-tests` first")
-        }
-    }
-
     struct Acknowledged {
         var granted: [String] = []
         var committed: [String] = []
@@ -26,32 +14,15 @@ import Testing
 
     /// One life of the child: send `lines`, kill it after `delay`, return what it acknowledged.
     func run(_ fixture: StoreFixture, lines: [String], killAfter delay: Duration) async throws -> Acknowledged {
-        let process = Process()
-        process.executableURL = try Self.driver
-        process.arguments = try await Self.driverArguments(fixture)
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let reader = output.fileHandleForReading
-        // Wait for "ready" before the clock starts, so each kill lands while operations are in flight.
-        var received = Data()
-        while !String(decoding: received, as: UTF8.self).contains("ready\n") {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            received.append(chunk)
-        }
-        let writer = input.fileHandleForWriting
-        let payload = Data(lines.map { $0 + "\n" }.joined().utf8)
-        let sender = Thread { try? writer.write(contentsOf: payload) }
-        sender.start()
+        // The clock starts once the driver is ready, so each kill lands while operations are in flight.
+        let driver = try await LedgerDriver.start(fixture)
+        driver.send(lines)
         try await Task.sleep(for: delay)
-        kill(process.processIdentifier, SIGKILL)
-        received.append(reader.readDataToEndOfFile())
-        process.waitUntilExit()
-        try? writer.close()
-        #expect(process.terminationReason == .uncaughtSignal)
+        kill(driver.process.processIdentifier, SIGKILL)
+        let received = driver.output.readDataToEndOfFile()
+        driver.process.waitUntilExit()
+        try? driver.input.close()
+        #expect(driver.process.terminationReason == .uncaughtSignal)
         var acknowledged = Acknowledged()
         for line in String(decoding: received, as: UTF8.self).split(separator: "\n") {
             let words = line.split(separator: " ").map(String.init)
@@ -64,14 +35,6 @@ import Testing
             }
         }
         return acknowledged
-    }
-
-    /// The driver's arguments: the data directory, and the database URL for PostgreSQL.
-    static func driverArguments(_ fixture: StoreFixture) async throws -> [String] {
-        switch fixture.kind {
-        case .sqlite: [fixture.directory]
-        case .postgres: [fixture.directory, try await TestPostgres.database(fixture.database)]
-        }
     }
 
     @Test(arguments: StoreKind.available)

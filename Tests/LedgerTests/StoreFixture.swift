@@ -1,8 +1,6 @@
 import Foundation
 import Ledger
 import LedgerPostgres
-import Logging
-import PostgresNIO
 import RatingEngine
 import Testing
 
@@ -45,7 +43,7 @@ struct StoreFixture {
 
     func remove() async {
         try? FileManager.default.removeItem(atPath: directory)
-        if kind == .postgres { try? await TestPostgres.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
+        if kind == .postgres, let admin = TestPostgres.adminURL { try? await DatabaseURL.dropDatabase(database, admin: admin) }
     }
 
     /// 2026-11-21 12:00 UTC: every test runs on a fixed clock.
@@ -93,21 +91,7 @@ enum TestPostgres {
 
     /// Creates `name` (once) and returns its URL.
     static func database(_ name: String) async throws -> String {
-        guard let admin = adminURL, let slash = admin.range(of: "/postgres?") else { throw NotConfigured() }
-        do { try await execute("CREATE DATABASE \(name)") } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P04" {}
-        return admin.replacingCharacters(in: slash, with: "/\(name)?")
-    }
-
-    static func execute(_ sql: String) async throws {
-        guard let admin = adminURL, let url = URLComponents(string: admin) else { throw NotConfigured() }
-        let configuration = PostgresClient.Configuration(host: url.host ?? "127.0.0.1", port: url.port ?? 5432,
-                                                         username: url.user ?? "ratel", password: url.password,
-                                                         database: "postgres", tls: .disable)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "ratel.tests"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await client.query(PostgresQuery(unsafeSQL: sql))
-        }
+        guard let admin = adminURL else { throw NotConfigured() }
+        return try await DatabaseURL.createDatabaseIfMissing(name, admin: admin)
     }
 }

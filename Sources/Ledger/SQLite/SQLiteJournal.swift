@@ -7,14 +7,12 @@ import RatingEngine
 enum SQLiteJournal {
     static func write(_ records: [JournalRecord], to db: Database) throws {
         let group = JournalGroup(records)
-        let (accounts, reservations, batches, vouchers, secrets, movements, audits) =
-            (group.accounts, group.reservations, group.batches, group.vouchers, group.secrets, group.movements, group.audits)
-        if !batches.isEmpty {
+        if !group.batches.isEmpty {
             let statement = try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             var writer = SQLiteRowWriter(statement, in: db)
-            for (batch, terms) in batches.values {
+            for (batch, terms) in group.batches.values {
                 let (days, until) = terms.validity.columns
                 try writer.insert(
                     batch.id, batch.createdAt, batch.createdBy, batch.count, batch.faceValue.micros,
@@ -23,7 +21,7 @@ enum SQLiteJournal {
                 )
             }
         }
-        if !accounts.isEmpty {
+        if !group.accounts.isEmpty {
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET balance = excluded.balance, credit_limit = excluded.credit_limit,
@@ -34,7 +32,7 @@ enum SQLiteJournal {
             var writer = SQLiteRowWriter(statement, in: db)
             // In key order: B-tree inserts in order stay on the same pages. An update rewrites only the
             // columns that can change, so the PIN index is left alone (REPLACE would delete and reinsert it).
-            for account in accounts.values.sorted(by: { $0.id < $1.id }) {
+            for account in group.accounts.values.sorted(by: { $0.id < $1.id }) {
                 let (days, until) = account.validity.columns
                 try writer.insert(
                     account.id, account.pin, account.kind.rawValue, account.currency.code, account.balance,
@@ -44,32 +42,32 @@ enum SQLiteJournal {
                 )
             }
         }
-        if !secrets.isEmpty {
+        if !group.secrets.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO secrets VALUES (?, ?)")
             var writer = SQLiteRowWriter(statement, in: db)
-            for (id, sealed) in secrets.sorted(by: { $0.key < $1.key }) { try writer.insert(id, sealed) }
+            for (id, sealed) in group.secrets.sorted(by: { $0.key < $1.key }) { try writer.insert(id, sealed) }
         }
-        if !vouchers.isEmpty {
+        if !group.vouchers.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO vouchers VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             var writer = SQLiteRowWriter(statement, in: db)
-            for voucher in vouchers.values {
+            for voucher in group.vouchers.values {
                 try writer.insert(
                     voucher.code, voucher.batchID, voucher.value.micros, voucher.value.currency.code,
                     voucher.status.rawValue, voucher.redeemedBy, voucher.redeemedAt, voucher.expiresAt
                 )
             }
         }
-        if !movements.isEmpty {
+        if !group.movements.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             var writer = SQLiteRowWriter(statement, in: db)
-            for movement in movements {
+            for movement in group.movements {
                 try writer.insert(
                     movement.id, movement.accountID, movement.amount, movement.kind.rawValue,
                     movement.method?.rawValue, movement.reference, movement.actor, movement.at
                 )
             }
         }
-        if !reservations.isEmpty {
+        if !group.reservations.isEmpty {
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO reservations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (key) DO UPDATE SET amount = excluded.amount, state = excluded.state,
@@ -77,7 +75,7 @@ enum SQLiteJournal {
                     movement_id = excluded.movement_id
                 """)
             var writer = SQLiteRowWriter(statement, in: db)
-            for reservation in reservations.values {
+            for reservation in group.reservations.values {
                 try writer.insert(
                     reservation.key, reservation.accountID, reservation.amount, reservation.nas, reservation.number,
                     reservation.destination, reservation.openedAt, reservation.expiresAt, reservation.state.rawValue,
@@ -85,10 +83,10 @@ enum SQLiteJournal {
                 )
             }
         }
-        if !audits.isEmpty {
+        if !group.audits.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
             var writer = SQLiteRowWriter(statement, in: db)
-            for entry in audits {
+            for entry in group.audits {
                 try writer.insert(
                     entry.id, entry.at, entry.actor, entry.address, entry.entity, entry.entityID, entry.action,
                     entry.oldValue, entry.newValue

@@ -13,8 +13,7 @@ extension SQLiteLedgerStore {
             return try book.issue(spec, cards: cards, context: context)
         }
         progress?(cards.count)
-        let expiry = spec.expiryAtIssue(context.at)
-        return (batch, cards.map { PrintableCard(pin: $0.pin, password: $0.password, value: spec.faceValue, expiresAt: expiry) })
+        return (batch, factory.printable(cards, issuedAt: context.at))
     }
 
     public func batches() async throws(LedgerError) -> [Batch] { try read { $0.batches } }
@@ -36,12 +35,7 @@ extension SQLiteLedgerStore {
                 WHERE a.batch_id = ? ORDER BY a.id
                 """, arguments: [id]).map { (pin: $0[0] as String, sealed: $0[1] as Data, expiresAt: $0[2] as Int64?) }
         }
-        var cards: [PrintableCard] = []
-        cards.reserveCapacity(rows.count)
-        for row in rows {
-            cards.append(PrintableCard(pin: row.pin, password: try secrets.open(row.sealed), value: batch.faceValue, expiresAt: row.expiresAt))
-        }
-        return cards
+        return try secrets.printable(rows, value: batch.faceValue)
     }
 
     public func setStatus(batch id: Int64, _ status: BatchStatus, context: ChangeContext) async throws(LedgerError) -> Int {

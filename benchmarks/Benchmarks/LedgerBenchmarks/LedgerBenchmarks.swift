@@ -21,69 +21,65 @@ var pairConfiguration: Benchmark.Configuration { Benchmark.Configuration(
     maxDuration: .seconds(20), maxIterations: 30) }
 
 let benchmarks: @Sendable () -> Void = {
-    let keys = KeySource()
     let opened = OpenStores()
 
-    Benchmark("SQLite naive: one transaction per operation (baseline)", configuration: pairConfiguration) { (benchmark: Benchmark, fixture: Naive<NaiveSQLiteLedger>) in
-        let (ledger, pins) = (fixture.ledger, fixture.pins)
-        let base = keys.claim(benchmark.scaledIterations.count)
-        try await drive(pairs: benchmark.scaledIterations.count) { index in
-            try await ledger.pair(pin: pins[(base + index) % pins.count], key: base + index)
-        }
-    } setup: {
+    pairBenchmark("SQLite naive: one transaction per operation (baseline)", pair: { try await $0.pair(pin: $1, key: $2) }) {
         let directory = scratchDirectory("naive")
         let store = try SQLiteLedgerStore.open(directory: directory, now: benchmarkNow)
         let pins = try await seed(store)
         await store.close()
-        return Naive(ledger: try NaiveSQLiteLedger(path: directory + "/ledger.sqlite"), pins: pins)
+        return Seeded(ledger: try NaiveSQLiteLedger(path: directory + "/ledger.sqlite"), pins: pins)
     }
 
-    Benchmark("SQLite store: group commit", configuration: pairConfiguration) { (benchmark: Benchmark, fixture: SeededStore) in
-        let base = keys.claim(benchmark.scaledIterations.count)
-        try await drive(pairs: benchmark.scaledIterations.count) { index in
-            try await storePair(fixture.store, pins: fixture.pins, key: base + index)
-        }
-    } setup: {
+    pairBenchmark("SQLite store: group commit", pair: storePair) {
         let store = try SQLiteLedgerStore.open(directory: scratchDirectory("store"), now: benchmarkNow)
         opened.add(store)
-        return SeededStore(store: store, pins: try await seed(store))
+        return Seeded(ledger: store as any LedgerStore, pins: try await seed(store))
     } teardown: {
         await opened.closeAll()
     }
 
-    Benchmark("PostgreSQL naive: one transaction per operation (baseline)", configuration: pairConfiguration) { (benchmark: Benchmark, fixture: Naive<NaivePostgresLedger>) in
-        let (ledger, pins) = (fixture.ledger, fixture.pins)
-        let base = keys.claim(benchmark.scaledIterations.count)
-        try await drive(pairs: benchmark.scaledIterations.count) { index in
-            try await ledger.pair(pin: pins[(base + index) % pins.count], key: base + index)
-        }
-    } setup: {
+    pairBenchmark("PostgreSQL naive: one transaction per operation (baseline)", pair: { try await $0.pair(pin: $1, key: $2) }) {
         let url = try await BenchPostgres.freshDatabase("ratel_bench_naive")
         let store = try await PostgresLedgerStore.open(url: url, keyFile: scratchDirectory("pg-naive") + "/ratel.key")
         let pins = try await seed(store)
         await store.close()
-        let client = BenchPostgres.client(url)
+        let client = try BenchPostgres.client(url)
         runningClients.start(client)
-        return Naive(ledger: NaivePostgresLedger(client: client), pins: pins)
+        return Seeded(ledger: NaivePostgresLedger(client: client), pins: pins)
     } teardown: {
         runningClients.stopAll()
     }
 
-    Benchmark("PostgreSQL store: atomic statements", configuration: pairConfiguration) { (benchmark: Benchmark, fixture: SeededStore) in
-        let base = keys.claim(benchmark.scaledIterations.count)
-        try await drive(pairs: benchmark.scaledIterations.count) { index in
-            try await storePair(fixture.store, pins: fixture.pins, key: base + index)
-        }
-    } setup: {
+    pairBenchmark("PostgreSQL store: atomic statements", pair: storePair) {
         let url = try await BenchPostgres.freshDatabase("ratel_bench_store")
         let store = try await PostgresLedgerStore.open(url: url, keyFile: scratchDirectory("pg-store") + "/ratel.key",
                                                        maximumConnections: postgresConnections)
         opened.add(store)
-        return SeededStore(store: store, pins: try await seed(store))
+        return Seeded(ledger: store as any LedgerStore, pins: try await seed(store))
     } teardown: {
         await opened.closeAll()
     }
 }
+
+/// Registers one benchmark of reserve+commit pairs: `pair(ledger, pin, key)` runs one call.
+func pairBenchmark<Ledger: Sendable>(_ name: String, pair: @escaping @Sendable (Ledger, String, Int) async throws -> Void,
+                                     setup: @escaping () async throws -> Seeded<Ledger>,
+                                     teardown: (() async throws -> Void)? = nil) {
+    Benchmark(name, configuration: pairConfiguration) { (benchmark: Benchmark, fixture: Seeded<Ledger>) in
+        let base = keys.claim(benchmark.scaledIterations.count)
+        try await drive(pairs: benchmark.scaledIterations.count) { index in
+            try await pair(fixture.ledger, fixture.pins[(base + index) % fixture.pins.count], base + index)
+        }
+    } setup: {
+        try await setup()
+    } teardown: {
+        try await teardown?()
+    }
+}
+
+/// Reservation keys stay unique across every iteration and benchmark of a run.
+let keys = KeySource()
 
 let runningClients = RunningClients()
 
@@ -96,13 +92,9 @@ final class RunningClients: Sendable {
     func stopAll() { tasks.withLock { tasks in tasks.forEach { $0.cancel() }; tasks = [] } }
 }
 
-struct Naive<Ledger: Sendable>: Sendable {
+/// What a pair benchmark runs against: a store or a naive baseline, seeded with funded PINs.
+struct Seeded<Ledger: Sendable>: Sendable {
     let ledger: Ledger
-    let pins: [String]
-}
-
-struct SeededStore: Sendable {
-    let store: any LedgerStore
     let pins: [String]
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerPostgres
 import Logging
 import PostgresNIO
 
@@ -55,25 +56,12 @@ enum BenchPostgres {
     }
 
     static func freshDatabase(_ name: String) async throws -> String {
-        let admin = adminURL
-        guard let url = URLComponents(string: admin), let slash = admin.range(of: "/postgres?") else { fatalError("bad admin URL \(admin)") }
-        let client = PostgresClient(configuration: .init(host: url.host ?? "127.0.0.1", port: url.port ?? 5432, username: url.user ?? "ratel",
-                                                         password: url.password, database: "postgres", tls: .disable),
-                                    backgroundLogger: Logger(label: "bench.admin"))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
-        }
-        return admin.replacingCharacters(in: slash, with: "/\(name)?")
+        try await DatabaseURL.dropDatabase(name, admin: adminURL)
+        return try await DatabaseURL.createDatabaseIfMissing(name, admin: adminURL)
     }
 
-    static func client(_ url: String) -> PostgresClient {
-        guard let parts = URLComponents(string: url) else { fatalError("bad URL \(url)") }
-        var configuration = PostgresClient.Configuration(
-            host: parts.host ?? "127.0.0.1", port: parts.port ?? 5432, username: parts.user ?? "ratel", password: parts.password,
-            database: String(parts.path.dropFirst()), tls: .disable)
+    static func client(_ url: String) throws -> PostgresClient {
+        var configuration = try DatabaseURL.clientConfiguration(url)
         configuration.options.maximumConnections = postgresConnections
         return PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "bench.naive"))
     }

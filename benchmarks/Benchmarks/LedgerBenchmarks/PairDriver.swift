@@ -57,8 +57,8 @@ func seed(_ store: any LedgerStore) async throws -> [String] {
 }
 
 /// One call: hold 1.00, then debit 0.42.
-func storePair(_ store: any LedgerStore, pins: [String], key: Int) async throws {
-    let request = ReservationRequest(key: "call-\(key)", pin: pins[key % pins.count], amount: 1_000_000,
+@Sendable func storePair(_ store: any LedgerStore, pin: String, key: Int) async throws {
+    let request = ReservationRequest(key: "call-\(key)", pin: pin, amount: 1_000_000,
                                      expiresAt: benchmarkNow + 3_600, nas: "bench", at: benchmarkNow)
     guard case .reserved = try await store.reserve(request) else { fatalError("the seeded accounts can afford every call") }
     _ = try await store.commit(key: request.key, cost: 420_000, details: "", at: benchmarkNow + 60)
