@@ -17,7 +17,7 @@ package struct CardFactory: Sendable {
         let pin = freshPIN()
         guard !spec.vouchers else { return IssuedCard(pin: pin, password: "", sealed: Data()) }
         let password = generator.digits(spec.passwordLength)
-        return IssuedCard(pin: pin, password: password, sealed: try secrets.seal(password))
+        return IssuedCard(pin: pin, password: password, sealed: try secrets.seal(password, nonceFrom: &generator.random))
     }
 
     mutating func freshPIN() -> String {

@@ -3,26 +3,69 @@ package import Foundation
 /// A group of journal records reduced to what a store must write: the last state of each
 /// whole row (accounts, reservations, batches, vouchers, secrets) and every appended row.
 package struct JournalGroup {
-    package var accounts: [Int64: Account] = [:]
-    package var reservations: [String: Reservation] = [:]
-    package var batches: [Int64: (Batch, BatchTerms)] = [:]
-    package var vouchers: [String: Voucher] = [:]
-    package var secrets: [Int64: Data] = [:]
+    package var accounts = LatestRows<Int64, Account>()
+    package var reservations = LatestRows<String, Reservation>()
+    package var batches = LatestRows<Int64, (Batch, BatchTerms)>()
+    package var vouchers = LatestRows<String, Voucher>()
+    package var secrets = LatestRows<Int64, (accountID: Int64, sealed: Data)>()
     package var movements: [Movement] = []
     package var audits: [AuditEntry] = []
 
     package init(_ records: [JournalRecord]) {
         for record in records {
             switch record {
-            case .account(let account): accounts[account.id] = account
-            case .reservation(let reservation): reservations[reservation.key] = reservation
-            case .batch(let batch, let terms): batches[batch.id] = (batch, terms)
-            case .voucher(let voucher): vouchers[voucher.code] = voucher
-            case .secret(let id, let sealed): secrets[id] = sealed
+            case .account(let account): accounts.keep(account, key: account.id)
+            case .reservation(let reservation): reservations.keep(reservation, key: reservation.key)
+            case .batch(let batch, let terms): batches.keep((batch, terms), key: batch.id)
+            case .voucher(let voucher): vouchers.keep(voucher, key: voucher.code)
+            case .secret(let id, let sealed): secrets.keep((id, sealed), key: id)
             case .movement(let movement): movements.append(movement)
             case .audit(let entry): audits.append(entry)
             }
         }
+    }
+}
+
+/// The last state of each row, in the order the rows first appeared. A batch of a million cards
+/// arrives in ascending key order: while keys only ascend, a row is found by binary search and
+/// written without a sort; the first key out of order builds a dictionary.
+package struct LatestRows<Key: Hashable & Comparable, Row> {
+    package private(set) var rows: [Row] = []
+    private var keys: [Key] = []
+    private var slots: [Key: Int]?
+
+    package var isEmpty: Bool { rows.isEmpty }
+
+    mutating func keep(_ row: Row, key: Key) {
+        if slots == nil, let last = keys.last, key <= last {
+            if let slot = ascendingSlot(of: key) {
+                rows[slot] = row
+                return
+            }
+            slots = Dictionary(uniqueKeysWithValues: zip(keys, keys.indices))
+        }
+        if slots != nil, let slot = slots?[key] {
+            rows[slot] = row
+            return
+        }
+        slots?[key] = rows.count
+        keys.append(key)
+        rows.append(row)
+    }
+
+    /// The rows in ascending key order: B-tree inserts in key order stay on the same pages.
+    package var inKeyOrder: [Row] {
+        guard slots != nil else { return rows }
+        return keys.indices.sorted { keys[$0] < keys[$1] }.map { rows[$0] }
+    }
+
+    private func ascendingSlot(of key: Key) -> Int? {
+        var (low, high) = (0, keys.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if keys[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        return low < keys.count && keys[low] == key ? low : nil
     }
 }
 

@@ -22,8 +22,19 @@ public struct SecretBox: Sendable {
     }
 
     public func seal(_ secret: String) throws(LedgerError) -> Data {
+        var random = SystemRandomNumberGenerator()
+        return try seal(secret, nonceFrom: &random)
+    }
+
+    /// Seals with a random 96-bit nonce drawn from `random`, which must be cryptographic.
+    func seal(_ secret: String, nonceFrom random: inout some RandomNumberGenerator) throws(LedgerError) -> Data {
         do {
-            guard let combined = try AES.GCM.seal(Data(secret.utf8), using: key).combined else {
+            var nonceBytes = Data(count: 12)
+            let (first, second) = (random.next() as UInt64, random.next() as UInt64)
+            withUnsafeBytes(of: first) { nonceBytes.replaceSubrange(0..<8, with: $0) }
+            withUnsafeBytes(of: second) { nonceBytes.replaceSubrange(8..<12, with: $0.prefix(4)) }
+            let nonce = try AES.GCM.Nonce(data: nonceBytes)
+            guard let combined = try AES.GCM.seal(Data(secret.utf8), using: key, nonce: nonce).combined else {
                 throw LedgerError.storage("AES-GCM produced no combined form")
             }
             return combined
@@ -56,7 +67,7 @@ public struct SecretBox: Sendable {
 
 /// PINs, passwords and voucher codes from the system's cryptographic generator (getrandom).
 struct CodeGenerator {
-    private var random = SystemRandomNumberGenerator()
+    var random = KernelRandom()
     private var pool: UInt64 = 0
     private var poolDigits = 0
 
@@ -76,5 +87,29 @@ struct CodeGenerator {
         bytes.reserveCapacity(prefix.utf8.count + count)
         for _ in 0..<count { bytes.append(48 + digit()) }
         return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// The kernel's cryptographic generator (getentropy, at most 256 bytes a call), read a block at a
+/// time: a million-card batch made one system call per 8 bytes through SystemRandomNumberGenerator.
+struct KernelRandom: RandomNumberGenerator {
+    private var words = [UInt64](repeating: 0, count: 32)
+    private var used = 32
+
+    mutating func next() -> UInt64 {
+        if used == words.count {
+            refill()
+            used = 0
+        }
+        defer { used += 1 }
+        return words[used]
+    }
+
+    private mutating func refill() {
+        words.withUnsafeMutableBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            // As SystemRandomNumberGenerator does: without the kernel's generator there is no safe PIN.
+            guard getentropy(base, buffer.count) == 0 else { fatalError("getentropy failed: errno \(errno)") }
+        }
     }
 }

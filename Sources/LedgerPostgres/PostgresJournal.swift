@@ -17,7 +17,7 @@ enum PostgresJournal {
         try await upsert(on: connection, logger: logger, table: "batches", columns: """
             id, created_at, created_by, count, face_value, currency, plan, vouchers, status, activation, validity_days,
             valid_until, pin_length, series
-            """, conflict: "id", rows: group.batches.values.sorted { $0.0.id < $1.0.id }) { binds, row in
+            """, conflict: "id", rows: group.batches.inKeyOrder) { binds, row in
             let (batch, terms) = row
             let (days, until) = terms.validity.columns
             binds.append(batch.id); binds.append(batch.createdAt); binds.append(batch.createdBy); binds.append(Int64(batch.count))
@@ -29,7 +29,7 @@ enum PostgresJournal {
         try await upsert(on: connection, logger: logger, table: "accounts", columns: """
             id, pin, kind, currency, balance, credit_limit, plan, status, max_calls, batch_id, activation, validity_days,
             valid_until, created_at, activated_at, expires_at, last_recharge_at, anis
-            """, conflict: "id", rows: group.accounts.values.sorted { $0.id < $1.id }) { binds, account in
+            """, conflict: "id", rows: group.accounts.inKeyOrder) { binds, account in
             let (days, until) = account.validity.columns
             binds.append(account.id); binds.append(account.pin); binds.append(account.kind.rawValue)
             binds.append(account.currency.code); binds.append(account.balance); binds.append(account.creditLimit)
@@ -39,19 +39,19 @@ enum PostgresJournal {
             binds.append(account.expiresAt); binds.append(account.lastRechargeAt); binds.append(account.anis)
         }
         // A caller ID belongs to one account: the table's key refuses a second owner.
-        for account in group.accounts.values where !account.anis.isEmpty {
+        for account in group.accounts.rows where !account.anis.isEmpty {
             try await connection.query("""
                 INSERT INTO account_anis (ani, account_id) SELECT ani, \(account.id) FROM unnest(\(account.anis)::TEXT[]) AS ani
                 WHERE NOT EXISTS (SELECT 1 FROM account_anis b WHERE b.ani = ani AND b.account_id = \(account.id))
                 """, logger: logger)
         }
         try await upsert(on: connection, logger: logger, table: "secrets", columns: "account_id, sealed", conflict: "account_id",
-                         rows: group.secrets.sorted { $0.key < $1.key }) { binds, secret in
-            binds.append(secret.key); try binds.append(secret.value)
+                         rows: group.secrets.inKeyOrder) { binds, secret in
+            binds.append(secret.accountID); try binds.append(secret.sealed)
         }
         try await upsert(on: connection, logger: logger, table: "vouchers", columns: """
             code, batch_id, value, currency, status, redeemed_by, redeemed_at, expires_at
-            """, conflict: "code", rows: group.vouchers.values.sorted { $0.code < $1.code }) { binds, voucher in
+            """, conflict: "code", rows: group.vouchers.inKeyOrder) { binds, voucher in
             binds.append(voucher.code); binds.append(voucher.batchID); binds.append(voucher.value.micros)
             binds.append(voucher.value.currency.code); binds.append(voucher.status.rawValue); binds.append(voucher.redeemedBy)
             binds.append(voucher.redeemedAt); binds.append(voucher.expiresAt)

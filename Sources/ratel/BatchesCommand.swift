@@ -40,7 +40,7 @@ struct BatchesCommand: AsyncParsableCommand {
             if let out {
                 try PrintableCSV.write(cards, currency: batch.faceValue.currency, to: out)
             } else {
-                FileHandle.standardOutput.write(Data(PrintableCSV.text(cards, currency: batch.faceValue.currency).utf8))
+                FileHandle.standardOutput.write(Data(PrintableExport.csv(cards, currency: batch.faceValue.currency).utf8))
             }
         }
     }

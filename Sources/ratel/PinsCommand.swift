@@ -191,22 +191,12 @@ final class Progress: Sendable {
 }
 
 enum PrintableCSV {
-    static func text(_ cards: [PrintableCard], currency: Currency) -> String {
-        var text = "pin,password,value,currency,expiry\n"
-        text.reserveCapacity(cards.count * 48)
-        for card in cards {
-            text += "\(card.pin),\(card.password),\(card.value.formatted(decimals: 2)),\(currency.code),"
-            text += (card.expiresAt.map { Dates.day($0) } ?? "") + "\n"
-        }
-        return text
-    }
-
     /// Writes a new file readable by its owner only: it holds the passwords in clear.
     static func write(_ cards: [PrintableCard], currency: Currency, to path: String) throws {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw CommandFailure("\(path) already exists; not overwriting a printable export")
         }
-        let data = Data(text(cards, currency: currency).utf8)
+        let data = Data(PrintableExport.csv(cards, currency: currency).utf8)
         guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
             throw CommandFailure("cannot write \(path)")
         }
@@ -227,9 +217,5 @@ enum Dates {
             throw CommandFailure("\(option): no such date \(text)")
         }
         return Int64(date.timeIntervalSince1970)
-    }
-
-    static func day(_ seconds: Int64) -> String {
-        String(Timestamp.text(seconds).prefix(10))
     }
 }

@@ -35,6 +35,17 @@ import Testing
         #expect(check.status == 0 && check.stdout.contains("\"problems\": []") && check.stdout.contains("\"EUR\": \"1252.50\""))
     }
 
+    @Test func printableExportCarriesAFixedExpiryDate() throws {
+        let data = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let generated = try RatelProcess.run(["pins", "generate", "--data", data, "--count", "3", "--value", "1",
+                                              "--activation", "immediate", "--valid-until", "2028-02-29"])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let export = try RatelProcess.run(["batches", "export", "--data", data, "1"])
+        let rows = export.stdout.split(separator: "\n").dropFirst()
+        #expect(rows.count == 3 && rows.allSatisfy { $0.hasSuffix(",1.00,EUR,2028-02-29") }, "\(export.stdout)")
+    }
+
     @Test func errorsAreOneLineAndChangeNothing() throws {
         let data = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }

@@ -12,7 +12,7 @@ enum SQLiteJournal {
                 INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             var writer = SQLiteRowWriter(statement, in: db)
-            for (batch, terms) in group.batches.values {
+            for (batch, terms) in group.batches.rows {
                 let (days, until) = terms.validity.columns
                 try writer.insert(
                     batch.id, batch.createdAt, batch.createdBy, batch.count, batch.faceValue.micros,
@@ -30,9 +30,9 @@ enum SQLiteJournal {
                     last_recharge_at = excluded.last_recharge_at, anis = excluded.anis
                 """)
             var writer = SQLiteRowWriter(statement, in: db)
-            // In key order: B-tree inserts in order stay on the same pages. An update rewrites only the
-            // columns that can change, so the PIN index is left alone (REPLACE would delete and reinsert it).
-            for account in group.accounts.values.sorted(by: { $0.id < $1.id }) {
+            // An update rewrites only the columns that can change, so the PIN index is left alone
+            // (REPLACE would delete and reinsert it).
+            for account in group.accounts.inKeyOrder {
                 let (days, until) = account.validity.columns
                 try writer.insert(
                     account.id, account.pin, account.kind.rawValue, account.currency.code, account.balance,
@@ -45,12 +45,12 @@ enum SQLiteJournal {
         if !group.secrets.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO secrets VALUES (?, ?)")
             var writer = SQLiteRowWriter(statement, in: db)
-            for (id, sealed) in group.secrets.sorted(by: { $0.key < $1.key }) { try writer.insert(id, sealed) }
+            for (id, sealed) in group.secrets.inKeyOrder { try writer.insert(id, sealed) }
         }
         if !group.vouchers.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO vouchers VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             var writer = SQLiteRowWriter(statement, in: db)
-            for voucher in group.vouchers.values {
+            for voucher in group.vouchers.inKeyOrder {
                 try writer.insert(
                     voucher.code, voucher.batchID, voucher.value.micros, voucher.value.currency.code,
                     voucher.status.rawValue, voucher.redeemedBy, voucher.redeemedAt, voucher.expiresAt
@@ -75,7 +75,7 @@ enum SQLiteJournal {
                     movement_id = excluded.movement_id
                 """)
             var writer = SQLiteRowWriter(statement, in: db)
-            for reservation in group.reservations.values {
+            for reservation in group.reservations.rows {
                 try writer.insert(
                     reservation.key, reservation.accountID, reservation.amount, reservation.nas, reservation.number,
                     reservation.destination, reservation.openedAt, reservation.expiresAt, reservation.state.rawValue,

@@ -21,6 +21,7 @@ var pairConfiguration: Benchmark.Configuration { Benchmark.Configuration(
     maxDuration: .seconds(20), maxIterations: 30) }
 
 let benchmarks: @Sendable () -> Void = {
+    StartupChild.runIfChild()
     let opened = OpenStores()
 
     pairBenchmark("SQLite naive: one transaction per operation (baseline)", pair: { try await $0.pair(pin: $1, key: $2) }) {
@@ -60,6 +61,8 @@ let benchmarks: @Sendable () -> Void = {
     } teardown: {
         await opened.closeAll()
     }
+
+    batchBenchmarks()
 }
 
 /// Registers one benchmark of reserve+commit pairs: `pair(ledger, pin, key)` runs one call.

@@ -1,0 +1,173 @@
+import Benchmark
+import Foundation
+import GRDB
+import Ledger
+import RatingEngine
+
+// A million cards. Issuing a batch (with its printable CSV) is set against the floor of writing as
+// many rows through one prepared INSERT; opening a ledger that holds them is set against the floor
+// of reading its account rows. Openings run in a child process, so the resident memory they report
+// is the opening's own, not the benchmark's that generated the ledger.
+
+let millionCards = 1_000_000
+
+var batchConfiguration: Benchmark.Configuration { Benchmark.Configuration(
+    metrics: [.wallClock], timeUnits: .milliseconds, warmupIterations: 0, scalingFactor: .one,
+    maxDuration: .seconds(120), maxIterations: 3) }
+
+let peakResident = BenchmarkMetric.custom("peak resident memory (MiB)", polarity: .prefersSmaller, useScalingFactor: false)
+
+var startupConfiguration: Benchmark.Configuration { Benchmark.Configuration(
+    metrics: [.wallClock, peakResident], timeUnits: .milliseconds, warmupIterations: 1, scalingFactor: .one,
+    maxDuration: .seconds(60), maxIterations: 5) }
+
+func batchBenchmarks() {
+    Benchmark("SQLite: 1M rows through one prepared INSERT (baseline)", configuration: batchConfiguration) { benchmark in
+        let directory = scratchDirectory("floor")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        benchmark.startMeasurement()
+        try insertFloor(path: directory + "/floor.sqlite", rows: millionCards)
+        benchmark.stopMeasurement()
+    }
+
+    Benchmark("SQLite store: generate 1M cards and their printable CSV", configuration: batchConfiguration) { benchmark in
+        let directory = scratchDirectory("batch")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteLedgerStore.open(directory: directory, now: benchmarkNow)
+        benchmark.startMeasurement()
+        let (_, cards) = try await store.generate(BatchSpec(count: millionCards, faceValue: Money(micros: 5_000_000, currency: eur)),
+                                                  context: ChangeContext(actor: "bench", at: benchmarkNow), progress: nil)
+        blackHole(PrintableExport.csv(cards, currency: eur).utf8.count)
+        benchmark.stopMeasurement()
+        await store.close()
+    }
+
+    startupBenchmark("SQLite: read 1M account rows, child process (baseline)", child: .readRows)
+    startupBenchmark("SQLite store: open a ledger of 1M accounts, child process", child: .openStore)
+}
+
+private func startupBenchmark(_ name: String, child: StartupChild) {
+    Benchmark(name, configuration: startupConfiguration) { (benchmark: Benchmark, directory: String) in
+        benchmark.startMeasurement()
+        let peakKiB = try child.spawn(directory: directory)
+        benchmark.stopMeasurement()
+        benchmark.measurement(peakResident, peakKiB / 1024)
+    } setup: {
+        let directory = scratchDirectory("million")
+        let store = try SQLiteLedgerStore.open(directory: directory, now: benchmarkNow)
+        _ = try await store.generate(BatchSpec(count: millionCards, faceValue: Money(micros: 5_000_000, currency: eur)),
+                                     context: ChangeContext(actor: "bench", at: benchmarkNow), progress: nil)
+        await store.close()
+        return directory
+    }
+}
+
+/// The least a batch writer can do: a random PIN and a sealed-size secret per row, one prepared
+/// INSERT into a table with a unique PIN index, one transaction. Its numbers need not be
+/// cryptographic, only scattered like PINs, so a cheap generator keeps the floor low.
+private func insertFloor(path: String, rows: Int) throws {
+    var configuration = Configuration()
+    configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+    let queue = try DatabaseQueue(path: path, configuration: configuration)
+    try queue.write { db in
+        try db.execute(sql: "CREATE TABLE cards (id INTEGER PRIMARY KEY, pin TEXT NOT NULL UNIQUE, secret BLOB NOT NULL)")
+        let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO cards (id, pin, secret) VALUES (?, ?, ?)")
+        var random = SplitMix64(seed: UInt64(UInt32.random(in: 0...UInt32.max)))
+        for id in 0..<rows {
+            let pin = String(random.next(upperBound: 900_000_000_000 as UInt64) + 100_000_000_000)
+            var words = (random.next(), random.next(), random.next(), random.next(), random.next())
+            let secret = withUnsafeBytes(of: &words) { Data($0.prefix(36)) }
+            try insert.execute(arguments: [id, pin, secret])
+        }
+    }
+}
+
+/// Steele, Lea and Flood's SplitMix64: fast, well scattered, not cryptographic.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// What a startup child process does, chosen by the environment it is spawned with.
+enum StartupChild: String {
+    case readRows = "read-rows"
+    case openStore = "open-store"
+
+    private static let modeVariable = "RATEL_BENCH_STARTUP_CHILD"
+    private static let directoryVariable = "RATEL_BENCH_STARTUP_DIRECTORY"
+    private static let reportVariable = "RATEL_BENCH_STARTUP_REPORT"
+
+    /// In a spawned child, does the child's work and exits; in the benchmark itself, returns.
+    static func runIfChild() {
+        let environment = ProcessInfo.processInfo.environment
+        guard let mode = environment[modeVariable].flatMap(StartupChild.init(rawValue:)),
+              let directory = environment[directoryVariable], let report = environment[reportVariable] else { return }
+        do {
+            try mode.work(directory: directory)
+            // VmHWM belongs to this image's address space; getrusage's maxrss would carry over the
+            // benchmark's own peak across exec.
+            let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else {
+                throw StartupChildFailure(message: "no VmHWM in /proc/self/status")
+            }
+            try String(line.dropFirst(6).filter(\.isNumber)).write(toFile: report, atomically: true, encoding: .utf8)
+            exit(0)
+        } catch {
+            FileHandle.standardError.write(Data("startup child \(mode.rawValue): \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    private func work(directory: String) throws {
+        switch self {
+        case .openStore:
+            _ = try SQLiteLedgerStore.open(directory: directory, now: benchmarkNow)
+        case .readRows:
+            let queue = try DatabaseQueue(path: directory + "/ledger.sqlite")
+            try queue.read { db in
+                let rows = try Row.fetchCursor(db, sql: "SELECT * FROM accounts ORDER BY id")
+                var seen = 0
+                while let row = try rows.next() {
+                    for column in 0..<row.count { seen &+= (row[column] as DatabaseValue).isNull ? 0 : 1 }
+                }
+                blackHole(seen)
+            }
+        }
+    }
+
+    /// Runs this benchmark's executable again as the child and returns the child's peak resident set in KiB.
+    func spawn(directory: String) throws -> Int {
+        let report = directory + "/startup-child-peak"
+        var environment = ProcessInfo.processInfo.environment
+        environment[Self.modeVariable] = rawValue
+        environment[Self.directoryVariable] = directory
+        environment[Self.reportVariable] = report
+        let executable = "/proc/self/exe"
+        var argv: [UnsafeMutablePointer<CChar>?] = [strdup(executable), nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, nil, nil, &argv, &envp)
+        guard spawned == 0 else { throw StartupChildFailure(message: "posix_spawn: errno \(spawned)") }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, 0) == pid else { throw StartupChildFailure(message: "waitpid: errno \(errno)") }
+        guard status == 0 else { throw StartupChildFailure(message: "child \(rawValue) exited with status \(status)") }
+        guard let peakKiB = Int(try String(contentsOfFile: report, encoding: .utf8)) else {
+            throw StartupChildFailure(message: "child \(rawValue) reported no peak")
+        }
+        return peakKiB
+    }
+}
+
+struct StartupChildFailure: Error {
+    let message: String
+}
