@@ -5,12 +5,16 @@ import PostgresNIO
 /// Reservations are single SQL statements: the account row's own conditional UPDATE decides,
 /// so two nodes can never hold or spend the same money. `held` and `open_calls` on the account
 /// are the sum and count of its open reservations, changed only here, in the same statement.
+/// Reserves and commits that arrive together run those statements in one function call (one
+/// transaction, one commit; see migration 2); what a batch leaves unsettled, a refusal or an
+/// error, is decided again alone here, where the refusal is worded.
 extension PostgresLedgerStore {
     public func reserve(_ request: ReservationRequest) async throws(LedgerError) -> ReserveOutcome {
         if request.amount < 0 || request.key.isEmpty {
             if let existing = try await find(request.key) { return .reserved(existing) }
             throw .invalid(request.key.isEmpty ? "a reservation needs a key" : "a reservation must not be negative")
         }
+        if let reservation = await reserveBatcher.submit(request) { return .reserved(reservation) }
         for _ in 0..<3 {
             // nil: the same key raced in from another connection, and the first one won.
             if let rows = try await rows("""
@@ -46,6 +50,9 @@ extension PostgresLedgerStore {
             let existing = try await reservation(key: key)
             if existing.state == .committed { return existing }
             throw .invalid("a call cost must not be negative")
+        }
+        if let committed = await commitBatcher.submit(CommitRequest(key: key, cost: cost, details: details, at: at)) {
+            return committed
         }
         // A commit after a release or expiry still debits (a late Stop): it held nothing then.
         if let committed = try await reservations("""

@@ -12,6 +12,8 @@ public final class PostgresLedgerStore: LedgerStore {
     let client: PostgresClient
     let secrets: SecretBox
     let logger: Logger
+    let reserveBatcher: StatementBatcher<ReservationRequest>
+    let commitBatcher: StatementBatcher<CommitRequest>
     private let runner: Task<Void, Never>
 
     /// Connects to `url` (postgres://user:password@host:port/database?sslmode=disable|prefer|require),
@@ -32,7 +34,7 @@ public final class PostgresLedgerStore: LedgerStore {
             throw .storage("cannot connect to PostgreSQL at \(DatabaseURL.redacted(url)): \(reason)")
         }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let store = PostgresLedgerStore(client: client, secrets: secrets, logger: logger)
+        let store = PostgresLedgerStore(client: client, secrets: secrets, logger: logger, maximumConnections: maximumConnections)
         do {
             try await store.migrate()
             try await store.checkKey()
@@ -43,11 +45,36 @@ public final class PostgresLedgerStore: LedgerStore {
         return store
     }
 
-    private init(client: PostgresClient, secrets: SecretBox, logger: Logger) {
+    private init(client: PostgresClient, secrets: SecretBox, logger: Logger, maximumConnections: Int) {
         self.client = client
         self.secrets = secrets
         self.logger = logger
         runner = Task { await client.run() }
+        // A few batches in flight per kind leave most of the pool to everything else.
+        let writers = max(1, maximumConnections / 5)
+        reserveBatcher = StatementBatcher(writers: writers, limit: 512, key: { $0.key }) { requests in
+            try await Self.settled(client.query("""
+                SELECT \(unescaped: PostgresRows.reservationColumns) FROM ratel_reserve_many(
+                    \(requests.map(\.key)), \(requests.map(\.pin)), \(requests.map(\.amount)), \(requests.map(\.nas)),
+                    \(requests.map(\.number)), \(requests.map(\.destination)), \(requests.map(\.at)),
+                    \(requests.map(\.expiresAt)))
+                """, logger: logger))
+        }
+        commitBatcher = StatementBatcher(writers: writers, limit: 512, key: { $0.key }) { requests in
+            try await Self.settled(client.query("""
+                SELECT \(unescaped: PostgresRows.reservationColumns) FROM ratel_commit_many(
+                    \(requests.map(\.key)), \(requests.map(\.cost)), \(requests.map(\.details)), \(requests.map(\.at)))
+                """, logger: logger))
+        }
+    }
+
+    private static func settled(_ rows: PostgresRowSequence) async throws -> [String: Reservation] {
+        var settled: [String: Reservation] = [:]
+        for try await row in rows {
+            let reservation = try PostgresRows.reservation(row)
+            settled[reservation.key] = reservation
+        }
+        return settled
     }
 
     public func close() async {

@@ -66,5 +66,82 @@ enum PostgresSchema {
             // instead of sealing secrets the other nodes cannot open.
             "CREATE TABLE ledger_key_check (only_row BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row), sealed BYTEA NOT NULL)",
         ]),
+        // Calls that arrive together are settled together: one function call, one transaction and
+        // one commit for many reservations or commits. Each call's statements are the single-call
+        // ones, run in order; a batch first locks its accounts in id order, so two batches never
+        // wait on each other in a cycle.
+        (2, "reserve and commit many calls in one statement", [
+            """
+            CREATE FUNCTION ratel_reserve_many(p_keys TEXT[], p_pins TEXT[], p_amounts BIGINT[], p_nases TEXT[],
+                p_numbers TEXT[], p_destinations TEXT[], p_at BIGINT[], p_expires BIGINT[])
+            RETURNS SETOF reservations LANGUAGE plpgsql AS $$
+            DECLARE
+                i INTEGER;
+                holder BIGINT;
+                made reservations;
+            BEGIN
+                PERFORM 1 FROM accounts WHERE pin = ANY (p_pins) ORDER BY id FOR UPDATE;
+                FOR i IN 1 .. coalesce(array_length(p_keys, 1), 0) LOOP
+                    SELECT * INTO made FROM reservations WHERE key = p_keys[i];
+                    IF FOUND THEN
+                        RETURN NEXT made;
+                        CONTINUE;
+                    END IF;
+                    UPDATE accounts SET held = held + p_amounts[i], open_calls = open_calls + 1
+                    WHERE pin = p_pins[i] AND status = 'active' AND (expires_at IS NULL OR expires_at > p_at[i])
+                      AND open_calls < max_calls AND balance + credit_limit - held >= p_amounts[i]
+                    RETURNING id INTO holder;
+                    CONTINUE WHEN NOT FOUND;
+                    INSERT INTO reservations (key, account_id, amount, nas, number, destination, opened_at, expires_at,
+                                              state, details)
+                    VALUES (p_keys[i], holder, p_amounts[i], p_nases[i], p_numbers[i], p_destinations[i], p_at[i],
+                            p_expires[i], 'open', '')
+                    ON CONFLICT (key) DO NOTHING
+                    RETURNING * INTO made;
+                    IF FOUND THEN
+                        RETURN NEXT made;
+                    ELSE
+                        UPDATE accounts SET held = held - p_amounts[i], open_calls = open_calls - 1 WHERE id = holder;
+                    END IF;
+                END LOOP;
+            END $$
+            """,
+            """
+            CREATE FUNCTION ratel_commit_many(p_keys TEXT[], p_costs BIGINT[], p_details TEXT[], p_at BIGINT[])
+            RETURNS SETOF reservations LANGUAGE plpgsql AS $$
+            DECLARE
+                i INTEGER;
+                old reservations;
+                debit BIGINT;
+                done reservations;
+            BEGIN
+                PERFORM 1 FROM accounts WHERE id IN (SELECT account_id FROM reservations WHERE key = ANY (p_keys))
+                ORDER BY id FOR UPDATE;
+                FOR i IN 1 .. coalesce(array_length(p_keys, 1), 0) LOOP
+                    SELECT * INTO old FROM reservations WHERE key = p_keys[i] FOR UPDATE;
+                    CONTINUE WHEN NOT FOUND;
+                    IF old.state = 'committed' THEN
+                        RETURN NEXT old;
+                        CONTINUE;
+                    END IF;
+                    -- A commit after a release or expiry still debits (a late Stop): it held nothing then.
+                    INSERT INTO movements (account_id, amount, kind, method, reference, actor, at)
+                    VALUES (old.account_id, -p_costs[i], 'call', NULL, old.key,
+                            CASE WHEN old.nas = '' THEN 'ledger' ELSE 'nas:' || old.nas END, p_at[i])
+                    RETURNING id INTO debit;
+                    UPDATE accounts SET balance = balance - p_costs[i],
+                        held = held - CASE WHEN old.state = 'open' THEN old.amount ELSE 0 END,
+                        open_calls = open_calls - CASE WHEN old.state = 'open' THEN 1 ELSE 0 END
+                    WHERE id = old.account_id;
+                    UPDATE reservations SET state = 'committed', final_cost = p_costs[i], closed_at = p_at[i],
+                        details = p_details[i], amount = CASE WHEN old.state = 'open' THEN old.amount ELSE 0 END,
+                        movement_id = debit
+                    WHERE key = old.key
+                    RETURNING * INTO done;
+                    RETURN NEXT done;
+                END LOOP;
+            END $$
+            """,
+        ]),
     ]
 }

@@ -52,7 +52,7 @@ let benchmarks: @Sendable () -> Void = {
         runningClients.stopAll()
     }
 
-    pairBenchmark("PostgreSQL store: atomic statements", pair: storePair) {
+    pairBenchmark("PostgreSQL store: atomic statements, batched", pair: storePair) {
         let url = try await BenchPostgres.freshDatabase("ratel_bench_store")
         let store = try await PostgresLedgerStore.open(url: url, keyFile: scratchDirectory("pg-store") + "/ratel.key",
                                                        maximumConnections: postgresConnections)
