@@ -24,9 +24,11 @@ package struct CardFactory: Sendable {
         generator.digits(spec.pinLength - spec.series.utf8.count, after: spec.series)
     }
 
-    /// Candidates for the whole batch, unique among themselves; `progress` hears the count made so far.
-    /// Drawing and sealing a million cards is CPU work, so it is shared out over the cores, each
-    /// worker with a generator of its own; the merge drops the rare duplicate between workers.
+    /// Candidates for the whole batch, unique among themselves and in PIN order; `progress` hears
+    /// the count made so far. Drawing and sealing a million cards is CPU work, so it is shared out
+    /// over the cores, each worker with a generator of its own, sorting its share; the merge drops
+    /// the rare duplicate between workers. Issued in PIN order, a batch's rows go into the PIN
+    /// index in key order too, which keeps a million inserts on neighbouring pages.
     package mutating func candidates(progress: (@Sendable (Int) -> Void)?) throws(LedgerError) -> [IssuedCard] {
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, spec.count / 20_000))
         let made = Atomic<Int>(0)
@@ -47,21 +49,34 @@ package struct CardFactory: Sendable {
             } catch {
                 failure.withLock { $0 = error }
             }
+            share.sort { $0.pin < $1.pin }
             shares.withLock { $0[worker] = share }
         }
         if let error = failure.withLock({ $0 }) { throw error }
-        var cards: [IssuedCard] = []
-        cards.reserveCapacity(spec.count)
-        var seen = Set<String>(minimumCapacity: spec.count)
-        for share in shares.withLock({ $0 }) {
-            for card in share where seen.insert(card.pin).inserted { cards.append(card) }
-        }
-        while cards.count < spec.count {
-            let card = try card()
-            guard seen.insert(card.pin).inserted else { continue }
-            cards.append(card)
+        var cards = shares.withLock { $0 }.reduce(into: []) { merged, share in merged = Self.mergedUnique(merged, share) }
+        if cards.count < spec.count {
+            var seen = Set(cards.map(\.pin))
+            while cards.count < spec.count {
+                let card = try card()
+                if seen.insert(card.pin).inserted { cards.append(card) }
+            }
+            cards.sort { $0.pin < $1.pin }
         }
         return cards
+    }
+
+    /// Two PIN-sorted runs of cards merged into one, each PIN once.
+    private static func mergedUnique(_ first: [IssuedCard], _ second: [IssuedCard]) -> [IssuedCard] {
+        var merged: [IssuedCard] = []
+        merged.reserveCapacity(first.count + second.count)
+        var (i, j) = (0, 0)
+        while i < first.count || j < second.count {
+            let takeFirst = j == second.count || (i < first.count && first[i].pin <= second[j].pin)
+            let card = takeFirst ? first[i] : second[j]
+            if takeFirst { i += 1 } else { j += 1 }
+            if merged.last?.pin != card.pin { merged.append(card) }
+        }
+        return merged
     }
 
     /// The batch's printable export, as `generate` returns it: clear passwords, value and expiry.

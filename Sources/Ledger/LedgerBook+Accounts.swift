@@ -33,6 +33,7 @@ extension LedgerBook {
             return batch
         }
         accounts.reserveCapacity(accounts.count + cards.count)
+        idByPin.reserveCapacity(idByPin.count + cards.count)
         records.reserveCapacity(records.count + 3 * cards.count)
         for card in cards {
             precondition(!isIssued(card.pin), "cards are checked against issued codes first")
