@@ -44,7 +44,7 @@ package struct LatestRows<Key: Hashable & Comparable, Row> {
             }
             slots = Dictionary(uniqueKeysWithValues: zip(keys, keys.indices))
         }
-        if slots != nil, let slot = slots?[key] {
+        if let slot = slots?[key] {
             rows[slot] = row
             return
         }

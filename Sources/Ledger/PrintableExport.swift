@@ -1,10 +1,10 @@
-public import RatingEngine
+import RatingEngine
 
 /// A batch's printable CSV, the one place passwords leave the ledger in clear.
 public enum PrintableExport {
     public static let header = "pin,password,value,currency,expiry\n"
 
-    public static func csv(_ cards: [PrintableCard], currency: Currency) -> String {
+    public static func csv(_ cards: [PrintableCard]) -> String {
         var text = header
         text.reserveCapacity(cards.count * 48)
         for card in cards {
@@ -14,7 +14,7 @@ public enum PrintableExport {
             text += ","
             text += card.value.formatted(decimals: 2)
             text += ","
-            text += currency.code
+            text += card.value.currency.code
             text += ","
             if let expiresAt = card.expiresAt { text += day(expiresAt) }
             text += "\n"

@@ -29,11 +29,8 @@ public struct SecretBox: Sendable {
     /// Seals with a random 96-bit nonce drawn from `random`, which must be cryptographic.
     func seal(_ secret: String, nonceFrom random: inout some RandomNumberGenerator) throws(LedgerError) -> Data {
         do {
-            var nonceBytes = Data(count: 12)
-            let (first, second) = (random.next() as UInt64, random.next() as UInt64)
-            withUnsafeBytes(of: first) { nonceBytes.replaceSubrange(0..<8, with: $0) }
-            withUnsafeBytes(of: second) { nonceBytes.replaceSubrange(8..<12, with: $0.prefix(4)) }
-            let nonce = try AES.GCM.Nonce(data: nonceBytes)
+            let words = (random.next() as UInt64, random.next() as UInt64)
+            let nonce = try withUnsafeBytes(of: words) { try AES.GCM.Nonce(data: $0.prefix(12)) }
             guard let combined = try AES.GCM.seal(Data(secret.utf8), using: key, nonce: nonce).combined else {
                 throw LedgerError.storage("AES-GCM produced no combined form")
             }
@@ -65,7 +62,7 @@ public struct SecretBox: Sendable {
     }
 }
 
-/// PINs, passwords and voucher codes from the system's cryptographic generator (getrandom).
+/// PINs, passwords and voucher codes from the kernel's cryptographic generator.
 struct CodeGenerator {
     var random = KernelRandom()
     private var pool: UInt64 = 0

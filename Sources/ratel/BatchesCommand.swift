@@ -36,11 +36,11 @@ struct BatchesCommand: AsyncParsableCommand {
         @Option(help: "Write here instead of standard output.") var out: String?
 
         func run() async throws {
-            let (batch, cards) = try await ledger.withStore { store in (try await store.batch(id), try await store.export(batch: id)) }
+            let cards = try await ledger.withStore { try await $0.export(batch: id) }
             if let out {
-                try PrintableCSV.write(cards, currency: batch.faceValue.currency, to: out)
+                try PrintableCSV.write(cards, to: out)
             } else {
-                FileHandle.standardOutput.write(Data(PrintableExport.csv(cards, currency: batch.faceValue.currency).utf8))
+                FileHandle.standardOutput.write(Data(PrintableExport.csv(cards).utf8))
             }
         }
     }

@@ -47,7 +47,7 @@ struct PinsCommand: AsyncParsableCommand {
                 try await store.generate(spec, context: ledger.context()) { progress.show($0) }
             }
             progress.finish()
-            if let out { try PrintableCSV.write(cards, currency: currency, to: out) }
+            if let out { try PrintableCSV.write(cards, to: out) }
             print(batch.id)
         }
     }
@@ -192,11 +192,11 @@ final class Progress: Sendable {
 
 enum PrintableCSV {
     /// Writes a new file readable by its owner only: it holds the passwords in clear.
-    static func write(_ cards: [PrintableCard], currency: Currency, to path: String) throws {
+    static func write(_ cards: [PrintableCard], to path: String) throws {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw CommandFailure("\(path) already exists; not overwriting a printable export")
         }
-        let data = Data(PrintableExport.csv(cards, currency: currency).utf8)
+        let data = Data(PrintableExport.csv(cards).utf8)
         guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
             throw CommandFailure("cannot write \(path)")
         }
