@@ -1,8 +1,7 @@
 import Foundation
 import Synchronization
 
-/// Draws a batch's PINs and passwords and seals the passwords, outside any lock: for a million
-/// cards that is most of the work of `pins generate`.
+/// Draws a batch's PINs and passwords outside any lock, and starts sealing the passwords.
 package struct CardFactory: Sendable {
     let spec: BatchSpec
     let secrets: SecretBox
@@ -13,11 +12,9 @@ package struct CardFactory: Sendable {
         self.secrets = secrets
     }
 
-    mutating func card() throws(LedgerError) -> IssuedCard {
+    mutating func card() -> IssuedCard {
         let pin = freshPIN()
-        guard !spec.vouchers else { return IssuedCard(pin: pin, password: "", sealed: Data()) }
-        let password = generator.digits(spec.passwordLength)
-        return IssuedCard(pin: pin, password: password, sealed: try secrets.seal(password, nonceFrom: &generator.random))
+        return IssuedCard(pin: pin, password: spec.vouchers ? "" : generator.digits(spec.passwordLength))
     }
 
     mutating func freshPIN() -> String {
@@ -25,39 +22,33 @@ package struct CardFactory: Sendable {
     }
 
     /// Candidates for the whole batch, unique among themselves and in PIN order; `progress` hears
-    /// the count made so far. Drawing and sealing a million cards is CPU work, so it is shared out
-    /// over the cores, each worker with a generator of its own, sorting its share; the merge drops
-    /// the rare duplicate between workers. Issued in PIN order, a batch's rows go into the PIN
-    /// index in key order too, which keeps a million inserts on neighbouring pages.
-    package mutating func candidates(progress: (@Sendable (Int) -> Void)?) throws(LedgerError) -> [IssuedCard] {
+    /// the count made so far. The draws are shared out over the cores, each worker with a
+    /// generator of its own, sorting its share; the merge drops the rare duplicate between
+    /// workers. Issued in PIN order, a batch's rows go into the PIN index in key order too, which
+    /// keeps a million inserts on neighbouring pages.
+    package mutating func candidates(progress: (@Sendable (Int) -> Void)?) -> [IssuedCard] {
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, spec.count / 20_000))
         let made = Atomic<Int>(0)
         let shares = Mutex<[[IssuedCard]]>(Array(repeating: [], count: workers))
-        let failure = Mutex<LedgerError?>(nil)
         let template = self
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             var factory = CardFactory(spec: template.spec, secrets: template.secrets)
             let count = template.spec.count / workers + (worker < template.spec.count % workers ? 1 : 0)
             var share: [IssuedCard] = []
             share.reserveCapacity(count)
-            do throws(LedgerError) {
-                for _ in 0..<count {
-                    share.append(try factory.card())
-                    let madeSoFar = made.add(1, ordering: .relaxed).newValue
-                    if madeSoFar % 50_000 == 0 { progress?(madeSoFar) }
-                }
-            } catch {
-                failure.withLock { $0 = error }
+            for _ in 0..<count {
+                share.append(factory.card())
+                let madeSoFar = made.add(1, ordering: .relaxed).newValue
+                if madeSoFar % 50_000 == 0 { progress?(madeSoFar) }
             }
             share.sort { $0.pin < $1.pin }
             shares.withLock { $0[worker] = share }
         }
-        if let error = failure.withLock({ $0 }) { throw error }
         var cards = shares.withLock { $0 }.reduce(into: []) { merged, share in merged = Self.mergedUnique(merged, share) }
         if cards.count < spec.count {
             var seen = Set(cards.map(\.pin))
             while cards.count < spec.count {
-                let card = try card()
+                let card = card()
                 if seen.insert(card.pin).inserted { cards.append(card) }
             }
             cards.sort { $0.pin < $1.pin }
@@ -77,6 +68,11 @@ package struct CardFactory: Sendable {
             if merged.last?.pin != card.pin { merged.append(card) }
         }
         return merged
+    }
+
+    /// Starts sealing the cards' passwords (none for vouchers), in the cards' order.
+    package func sealing(_ cards: [IssuedCard]) -> SealingJob {
+        SealingJob.start(spec.vouchers ? [] : cards.map(\.password), box: secrets)
     }
 
     /// The batch's printable export, as `generate` returns it: clear passwords, value and expiry.

@@ -10,6 +10,17 @@ package struct JournalGroup {
     package var secrets = LatestRows<Int64, (accountID: Int64, sealed: Data)>()
     package var movements: [Movement] = []
     package var audits: [AuditEntry] = []
+    /// New batches' rows, to be written before the rows above.
+    package var issued: [IssuedRows] = []
+
+    /// New batches' secrets as rows of the secrets table, once they are sealed.
+    package func issuedSecrets() throws(LedgerError) -> [(accountID: Int64, sealed: Data)] {
+        var secrets: [(accountID: Int64, sealed: Data)] = []
+        for rows in issued {
+            secrets += zip(rows.accounts, try rows.secrets.sealed()).map { ($0.id, $1) }
+        }
+        return secrets
+    }
 
     package init(_ records: [JournalRecord]) {
         for record in records {
@@ -21,6 +32,7 @@ package struct JournalGroup {
             case .secret(let id, let sealed): secrets.keep((id, sealed), key: id)
             case .movement(let movement): movements.append(movement)
             case .audit(let entry): audits.append(entry)
+            case .issued(let rows): issued.append(rows)
             }
         }
     }

@@ -11,6 +11,24 @@ public indirect enum JournalRecord: Sendable {
     case batch(Batch, BatchTerms)
     case voucher(Voucher)
     case audit(AuditEntry)
+    case issued(IssuedRows)
+}
+
+/// A batch's new accounts, their sealed secrets and their opening movements as one record of
+/// columns: a million cards are one record to append and group, not three million boxed ones.
+/// The accounts are new, so a store writes them before any later record of the same group.
+public struct IssuedRows: Sendable {
+    public var accounts: [Account] = []
+    /// Seals the secret of `accounts[i]` as its `i`th password; still at work while the
+    /// accounts are written.
+    public let secrets: SealingJob
+    public var movements: [Movement] = []
+
+    init(capacity: Int, secrets: SealingJob) {
+        self.secrets = secrets
+        accounts.reserveCapacity(capacity)
+        movements.reserveCapacity(capacity)
+    }
 }
 
 /// The issuing terms a batch keeps for its printable export and its accounts.

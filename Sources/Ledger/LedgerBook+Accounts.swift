@@ -6,12 +6,13 @@ import RatingEngine
 public struct IssuedCard: Sendable {
     public var pin: String
     public var password: String
-    public var sealed: Data
 }
 
 extension LedgerBook {
     /// Records a batch and its accounts (or vouchers). The cards' PINs must be new: see `isIssued`.
-    public mutating func issue(_ spec: BatchSpec, cards: [IssuedCard], context: ChangeContext) throws(LedgerError) -> Batch {
+    /// `sealed` seals the cards' passwords, in the same order.
+    public mutating func issue(_ spec: BatchSpec, cards: [IssuedCard], sealed: SealingJob,
+                               context: ChangeContext) throws(LedgerError) -> Batch {
         try spec.validate()
         let batch = Batch(id: nextBatchID, createdAt: context.at, createdBy: context.actor, count: cards.count,
                           faceValue: spec.faceValue, plan: spec.plan, vouchers: spec.vouchers, status: .enabled)
@@ -34,25 +35,25 @@ extension LedgerBook {
         }
         accounts.reserveCapacity(accounts.count + cards.count)
         idByPin.reserveCapacity(idByPin.count + cards.count)
-        records.reserveCapacity(records.count + 3 * cards.count)
+        var issued = IssuedRows(capacity: cards.count, secrets: sealed)
+        let immediate = spec.activation == .immediate
+        let reference = "batch \(batch.id)"
         for card in cards {
-            precondition(!isIssued(card.pin), "cards are checked against issued codes first")
-            let immediate = spec.activation == .immediate
-            var account = Account(
+            let account = Account(
                 id: nextAccountID, pin: card.pin, kind: spec.kind, currency: spec.faceValue.currency,
-                balance: 0, creditLimit: spec.creditLimit, plan: spec.plan, status: immediate ? .active : .inactive,
-                maxCalls: spec.maxCalls, batchID: batch.id, activation: spec.activation, validity: spec.validity,
-                createdAt: context.at, activatedAt: immediate ? context.at : nil,
-                expiresAt: expiry,
-                lastRechargeAt: nil, anis: [])
-            accounts.append(account)
-            idByPin[card.pin] = account.id
-            records.append(.secret(accountID: account.id, sealed: card.sealed))
+                balance: spec.faceValue.micros, creditLimit: spec.creditLimit, plan: spec.plan,
+                status: immediate ? .active : .inactive, maxCalls: spec.maxCalls, batchID: batch.id,
+                activation: spec.activation, validity: spec.validity, createdAt: context.at,
+                activatedAt: immediate ? context.at : nil, expiresAt: expiry, lastRechargeAt: nil, anis: [])
             if spec.faceValue.micros != 0 {
-                _ = try move(&account, spec.faceValue.micros, .issue, reference: "batch \(batch.id)", context: context)
+                issued.movements.append(newMovement(account.id, spec.faceValue.micros, .issue, reference: reference, context: context))
             }
-            update(account)
+            let taken = idByPin.updateValue(account.id, forKey: card.pin) != nil || (!vouchers.isEmpty && vouchers[card.pin] != nil)
+            precondition(!taken, "cards are checked against issued codes first")
+            accounts.append(account)
+            issued.accounts.append(account)
         }
+        records.append(.issued(issued))
         return batch
     }
 

@@ -123,10 +123,16 @@ public struct LedgerBook: Sendable {
         let (balance, overflow) = account.balance.addingReportingOverflow(amount)
         guard !overflow else { throw .amountOverflow }
         account.balance = balance
-        let movement = Movement(id: nextMovementID, accountID: account.id, amount: amount, kind: kind, method: method,
-                                reference: reference, actor: context.actor, at: context.at)
-        nextMovementID += 1
+        let movement = newMovement(account.id, amount, kind, method: method, reference: reference, context: context)
         records.append(.movement(movement))
         return movement
+    }
+
+    /// The next movement, numbered but not yet recorded.
+    mutating func newMovement(_ accountID: Int64, _ amount: Int64, _ kind: MovementKind, method: PaymentMethod? = nil,
+                              reference: String, context: ChangeContext) -> Movement {
+        defer { nextMovementID += 1 }
+        return Movement(id: nextMovementID, accountID: accountID, amount: amount, kind: kind, method: method,
+                        reference: reference, actor: context.actor, at: context.at)
     }
 }

@@ -11,7 +11,8 @@ enum PostgresJournal {
     /// PostgreSQL takes at most 65,535 parameters per statement.
     static let maximumBinds = 60_000
 
-    /// Returns the ids the database gave the movements, in record order.
+    /// Returns the ids the database gave the movements: new batches' first, then the others in
+    /// record order.
     static func write(_ records: [JournalRecord], on connection: PostgresConnection, logger: Logger) async throws -> [Int64] {
         let group = JournalGroup(records)
         try await upsert(on: connection, logger: logger, table: "batches", columns: """
@@ -29,7 +30,7 @@ enum PostgresJournal {
         try await upsert(on: connection, logger: logger, table: "accounts", columns: """
             id, pin, kind, currency, balance, credit_limit, plan, status, max_calls, batch_id, activation, validity_days,
             valid_until, created_at, activated_at, expires_at, last_recharge_at, anis
-            """, conflict: "id", rows: group.accounts.inKeyOrder) { binds, account in
+            """, conflict: "id", rows: group.issued.flatMap(\.accounts) + group.accounts.inKeyOrder) { binds, account in
             let (days, until) = account.validity.columns
             binds.append(account.id); binds.append(account.pin); binds.append(account.kind.rawValue)
             binds.append(account.currency.code); binds.append(account.balance); binds.append(account.creditLimit)
@@ -46,7 +47,7 @@ enum PostgresJournal {
                 """, logger: logger)
         }
         try await upsert(on: connection, logger: logger, table: "secrets", columns: "account_id, sealed", conflict: "account_id",
-                         rows: group.secrets.inKeyOrder) { binds, secret in
+                         rows: try group.issuedSecrets() + group.secrets.inKeyOrder) { binds, secret in
             binds.append(secret.accountID); try binds.append(secret.sealed)
         }
         try await upsert(on: connection, logger: logger, table: "vouchers", columns: """
@@ -58,7 +59,7 @@ enum PostgresJournal {
         }
         let movementIDs = try await upsert(on: connection, logger: logger, table: "movements", columns: """
             account_id, amount, kind, method, reference, actor, at
-            """, conflict: nil, rows: group.movements) { binds, movement in
+            """, conflict: nil, rows: group.issued.flatMap(\.movements) + group.movements) { binds, movement in
             binds.append(movement.accountID); binds.append(movement.amount); binds.append(movement.kind.rawValue)
             binds.append(movement.method?.rawValue); binds.append(movement.reference); binds.append(movement.actor)
             binds.append(movement.at)

@@ -9,7 +9,8 @@ extension PostgresLedgerStore {
                          progress: (@Sendable (Int) -> Void)?) async throws(LedgerError) -> (Batch, [PrintableCard]) {
         try spec.validate()
         var factory = CardFactory(spec: spec, secrets: secrets)
-        let candidates = try factory.candidates(progress: progress)
+        let candidates = factory.candidates(progress: progress)
+        let sealing = factory.sealing(candidates)
         let logger = logger
         let (batch, cards) = try await transaction { [factory] connection in
             // One issuer at a time across all nodes: a batch's account ids are contiguous.
@@ -26,7 +27,7 @@ extension PostgresLedgerStore {
             let firstAccount = try await Self.next("accounts", on: connection, logger: logger)
             let firstBatch = try await Self.next("batches", on: connection, logger: logger)
             var book = LedgerBook(firstAccountID: firstAccount, firstBatchID: firstBatch)
-            let batch = try book.issue(spec, cards: cards, context: context)
+            let batch = try book.issue(spec, cards: cards, sealed: sealing, context: context)
             _ = try await PostgresJournal.write(book.drainRecords(), on: connection, logger: logger)
             return (batch, cards)
         }

@@ -21,7 +21,7 @@ enum SQLiteJournal {
                 )
             }
         }
-        if !group.accounts.isEmpty {
+        if !group.accounts.isEmpty || !group.issued.isEmpty {
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET balance = excluded.balance, credit_limit = excluded.credit_limit,
@@ -32,7 +32,7 @@ enum SQLiteJournal {
             var writer = SQLiteRowWriter(statement, in: db)
             // An update rewrites only the columns that can change, so the PIN index is left alone
             // (REPLACE would delete and reinsert it).
-            for account in group.accounts.inKeyOrder {
+            func insert(_ account: Account) throws {
                 let (days, until) = account.validity.columns
                 try writer.insert(
                     account.id, account.pin, account.kind.rawValue, account.currency.code, account.balance,
@@ -41,10 +41,17 @@ enum SQLiteJournal {
                     account.expiresAt, account.lastRechargeAt, account.anis.joined(separator: ",")
                 )
             }
+            for rows in group.issued {
+                for account in rows.accounts { try insert(account) }
+            }
+            for account in group.accounts.inKeyOrder { try insert(account) }
         }
-        if !group.secrets.isEmpty {
+        if !group.secrets.isEmpty || !group.issued.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO secrets VALUES (?, ?)")
             var writer = SQLiteRowWriter(statement, in: db)
+            for rows in group.issued {
+                for (account, sealed) in zip(rows.accounts, try rows.secrets.sealed()) { try writer.insert(account.id, sealed) }
+            }
             for (id, sealed) in group.secrets.inKeyOrder { try writer.insert(id, sealed) }
         }
         if !group.vouchers.isEmpty {
@@ -57,15 +64,19 @@ enum SQLiteJournal {
                 )
             }
         }
-        if !group.movements.isEmpty {
+        if !group.movements.isEmpty || !group.issued.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             var writer = SQLiteRowWriter(statement, in: db)
-            for movement in group.movements {
+            func insert(_ movement: Movement) throws {
                 try writer.insert(
                     movement.id, movement.accountID, movement.amount, movement.kind.rawValue,
                     movement.method?.rawValue, movement.reference, movement.actor, movement.at
                 )
             }
+            for rows in group.issued {
+                for movement in rows.movements { try insert(movement) }
+            }
+            for movement in group.movements { try insert(movement) }
         }
         if !group.reservations.isEmpty {
             let statement = try db.cachedStatement(sql: """

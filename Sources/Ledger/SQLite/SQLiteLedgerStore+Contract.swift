@@ -7,10 +7,11 @@ extension SQLiteLedgerStore {
                          progress: (@Sendable (Int) -> Void)?) async throws(LedgerError) -> (Batch, [PrintableCard]) {
         try spec.validate()
         var factory = CardFactory(spec: spec, secrets: secrets)
-        var cards = try factory.candidates(progress: progress)
+        var cards = factory.candidates(progress: progress)
+        let sealing = factory.sealing(cards)
         let batch = try await perform { book throws(LedgerError) in
             factory.replaceIssued(&cards) { book.isIssued($0) }
-            return try book.issue(spec, cards: cards, context: context)
+            return try book.issue(spec, cards: cards, sealed: sealing, context: context)
         }
         progress?(cards.count)
         return (batch, factory.printable(cards, issuedAt: context.at))
