@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "RatingEngine", targets: ["RatingEngine"]),
         .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "LedgerPostgres", targets: ["LedgerPostgres"]),
+        .library(name: "RadiusProtocol", targets: ["RadiusProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -66,6 +67,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Pure parsing and encoding of RADIUS packets and dictionaries: untrusted bytes in, typed values out.
+        .target(
+            name: "RadiusProtocol",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("dictionaries")],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "ratel",
             dependencies: [
@@ -96,6 +106,12 @@ let package = Package(
             name: "LedgerCrashDriver",
             dependencies: ["Ledger", "LedgerPostgres", "RatingEngine"],
             path: "Tests/LedgerCrashDriver",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RadiusProtocolTests",
+            dependencies: ["RadiusProtocol"],
+            resources: [.copy("vectors")],
             swiftSettings: strictSettings
         ),
         // Drives the built `ratel` binary the way an operator does; needs `swift build` first.

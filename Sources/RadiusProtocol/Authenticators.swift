@@ -1,0 +1,135 @@
+internal import Crypto
+
+/// Why a well-framed request is not from the client it claims to be, or breaks the rules that
+/// guard against forged replies (RFC 3579, RFC 5080, RFC 5997, BlastRADIUS). Such requests are
+/// silently discarded and counted by `reason`.
+public enum AuthenticityError: Error, Sendable, Equatable, CustomStringConvertible {
+    case messageAuthenticatorLength(Int)
+    case severalMessageAuthenticators
+    case messageAuthenticatorMismatch
+    case missingMessageAuthenticator
+    case proxyStateWithoutMessageAuthenticator
+    case requestAuthenticatorMismatch
+    case responseAuthenticatorMismatch
+
+    public var reason: String {
+        switch self {
+        case .messageAuthenticatorLength: "message_authenticator_length"
+        case .severalMessageAuthenticators: "several_message_authenticators"
+        case .messageAuthenticatorMismatch: "message_authenticator_mismatch"
+        case .missingMessageAuthenticator: "missing_message_authenticator"
+        case .proxyStateWithoutMessageAuthenticator: "proxy_state_without_message_authenticator"
+        case .requestAuthenticatorMismatch: "request_authenticator_mismatch"
+        case .responseAuthenticatorMismatch: "response_authenticator_mismatch"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .messageAuthenticatorLength(let count): "Message-Authenticator of \(count) octets (16 expected)"
+        case .severalMessageAuthenticators: "more than one Message-Authenticator"
+        case .messageAuthenticatorMismatch: "Message-Authenticator does not match (wrong shared secret?)"
+        case .missingMessageAuthenticator: "no Message-Authenticator, and this client must send one"
+        case .proxyStateWithoutMessageAuthenticator: "Proxy-State without Message-Authenticator (limit_proxy_state)"
+        case .requestAuthenticatorMismatch: "Request Authenticator does not match (wrong shared secret?)"
+        case .responseAuthenticatorMismatch: "Response Authenticator does not match"
+        }
+    }
+}
+
+/// What a client's configuration demands of its Access-Requests (draft-ietf-radext-deprecating-radius).
+public struct RequestPolicy: Sendable, Equatable {
+    public var requireMessageAuthenticator: Bool
+    /// Only consulted when Message-Authenticator is not required.
+    public var limitProxyState: Bool
+
+    public init(requireMessageAuthenticator: Bool = true, limitProxyState: Bool = true) {
+        self.requireMessageAuthenticator = requireMessageAuthenticator
+        self.limitProxyState = limitProxyState
+    }
+}
+
+extension RadiusPacket {
+    /// Checks a request from a client that shares `secret`: Message-Authenticator whenever
+    /// present (wherever it is), the accounting Request Authenticator, and the client's policy.
+    /// Requests are checked before any attribute value is looked at.
+    public func verifyRequest(secret: [UInt8], policy: RequestPolicy) throws(AuthenticityError) {
+        let authenticators = attributes.filter { $0.type == AttributeType.messageAuthenticator }
+        guard authenticators.count <= 1 else { throw .severalMessageAuthenticators }
+        let zeroedAuthenticator: Bool
+        switch code {
+        case .accountingRequest, .disconnectRequest, .coaRequest:
+            zeroedAuthenticator = true
+            guard constantTimeEqual(Self.requestAuthenticator(of: bytes, secret: secret), authenticator) else {
+                throw .requestAuthenticatorMismatch
+            }
+        default:
+            zeroedAuthenticator = false
+        }
+        if let span = authenticators.first {
+            guard span.count == 16 else { throw .messageAuthenticatorLength(span.count) }
+            var copy = bytes
+            if zeroedAuthenticator { copy.replaceSubrange(4..<20, with: repeatElement(0, count: 16)) }
+            copy.replaceSubrange(span.offset..<span.offset + 16, with: repeatElement(0, count: 16))
+            guard constantTimeEqual(Self.hmac(copy, secret: secret), value(span)) else { throw .messageAuthenticatorMismatch }
+            return
+        }
+        switch code {
+        case .statusServer:
+            throw .missingMessageAuthenticator
+        case .accessRequest where policy.requireMessageAuthenticator:
+            throw .missingMessageAuthenticator
+        case .accessRequest where policy.limitProxyState && attributes.contains(where: { $0.type == AttributeType.proxyState }):
+            throw .proxyStateWithoutMessageAuthenticator
+        case .accessRequest where attributes.contains(where: { $0.type == AttributeType.eapMessage }):
+            throw .missingMessageAuthenticator
+        default:
+            return
+        }
+    }
+
+    /// Checks a response to a request this side sent (Disconnect/CoA ACK or NAK): the Response
+    /// Authenticator, and Message-Authenticator when present.
+    public func verifyResponse(to requestAuthenticator: ArraySlice<UInt8>, secret: [UInt8]) throws(AuthenticityError) {
+        var copy = bytes
+        copy.replaceSubrange(4..<20, with: requestAuthenticator)
+        let authenticators = attributes.filter { $0.type == AttributeType.messageAuthenticator }
+        guard authenticators.count <= 1 else { throw .severalMessageAuthenticators }
+        guard constantTimeEqual(Insecure.MD5.hash(data: copy + secret), authenticator) else {
+            throw .responseAuthenticatorMismatch
+        }
+        if let span = authenticators.first {
+            guard span.count == 16 else { throw .messageAuthenticatorLength(span.count) }
+            copy.replaceSubrange(span.offset..<span.offset + 16, with: repeatElement(0, count: 16))
+            guard constantTimeEqual(Self.hmac(copy, secret: secret), value(span)) else { throw .messageAuthenticatorMismatch }
+        }
+    }
+
+    /// MD5(Code + Identifier + Length + 16 zero octets + Attributes + Secret) (RFC 2866 section 3).
+    static func requestAuthenticator(of bytes: [UInt8], secret: [UInt8]) -> [UInt8] {
+        var md5 = Insecure.MD5()
+        md5.update(data: bytes[0..<4])
+        md5.update(data: zeroAuthenticator)
+        md5.update(data: bytes[20...])
+        md5.update(data: secret)
+        return Array(md5.finalize())
+    }
+
+    static func hmac(_ bytes: [UInt8], secret: [UInt8]) -> [UInt8] {
+        Array(HMAC<Insecure.MD5>.authenticationCode(for: bytes, using: SymmetricKey(data: secret)))
+    }
+
+    static let zeroAuthenticator = [UInt8](repeating: 0, count: 16)
+}
+
+/// Compares without an early exit, so timing tells an attacker nothing about how much matched.
+func constantTimeEqual(_ left: some Sequence<UInt8>, _ right: some Collection<UInt8>) -> Bool {
+    var difference: UInt8 = 0
+    var count = 0
+    var rightBytes = right.makeIterator()
+    for byte in left {
+        count += 1
+        difference |= byte ^ (rightBytes.next() ?? ~byte)
+    }
+    return difference == 0 && count == right.count
+}
