@@ -161,6 +161,55 @@ case("VSA sub-attribute of length 1", packet(4, 1, bytes(16), [vsa(9, [b"\x66\x0
 case("VSA sub-attribute overrunning", packet(4, 1, bytes(16), [vsa(9, [b"\x66\x20abc"])]), "ok 4 1", vsa="9 102 none")
 case("VSA of an unknown vendor", packet(4, 1, bytes(16), [vsa(99999, [credit])]), "ok 4 1", vsa="9 102 none")
 
+# SIP digest as Kamailio's auth_radius sends it (draft-sterman-aaa-sip-00; item 18), with the
+# RFC 2617 response computed here.
+def md5hex(text):
+    return hashlib.md5(text).hexdigest().encode()
+
+
+def digest_request(password=b"secret12", qop=b"auth", algorithm=None, fields=None, response=None, split=False, upper=False):
+    base = {1: b"sip.example", 2: b"4f2c9a", 3: b"INVITE", 4: b"sip:0044207@sip.example", 10: b"123456789012"}
+    if qop:
+        base.update({5: qop, 8: b"0a4f113b", 9: b"00000001"})
+    if algorithm:
+        base[6] = algorithm
+    base.update(fields or {})
+    base = {k: v for k, v in base.items() if v is not None}
+    f = lambda k: base.get(k, b"")
+    ha1 = md5hex(f(10) + b":" + f(1) + b":" + password)
+    if algorithm == b"MD5-sess":
+        ha1 = md5hex(ha1 + b":" + f(2) + b":" + f(8))
+    ha2 = md5hex(f(3) + b":" + f(4))
+    if qop:
+        expected = md5hex(ha1 + b":" + f(2) + b":" + f(9) + b":" + f(8) + b":" + qop + b":" + ha2)
+    else:
+        expected = md5hex(ha1 + b":" + f(2) + b":" + ha2)
+    if upper:
+        expected = expected.upper()
+    subs = b"".join(attr(k, v) for k, v in base.items())
+    digest_attrs = [attr(207, subs[:20]), attr(207, subs[20:])] if split else [attr(207, subs)]
+    return packet(1, 11, AUTH, [attr(1, b"123456789012@sip.example"), attr(206, response or expected)] + digest_attrs)
+
+case("digest, qop auth", digest_request(), "digest secret12 match")
+case("digest, wrong password", digest_request(), "digest secret13 mismatch")
+case("digest, no qop (RFC 2069)", digest_request(qop=None), "digest secret12 match")
+case("digest, MD5-sess", digest_request(algorithm=b"MD5-sess"), "digest secret12 match")
+case("digest, upper-case hex response", digest_request(upper=True), "digest secret12 match")
+case("digest, Digest-Attributes split over two attributes", digest_request(split=True), "digest secret12 match")
+case("digest, response of 31 characters", digest_request(response=b"0" * 31), "digest-error digest_response_not_hex")
+case("digest, response not hex", digest_request(response=b"z" * 32), "digest-error digest_response_not_hex")
+case("digest, no nonce", digest_request(fields={2: None}), "digest-error digest_field_missing")
+case("digest, no realm", digest_request(fields={1: None}), "digest-error digest_field_missing")
+case("digest, algorithm SHA-256", digest_request(algorithm=b"SHA-256"), "digest-error digest_algorithm_unsupported")
+case("digest, qop auth-int", digest_request(qop=b"auth-int"), "digest-error digest_qop_unsupported")
+def raw_digest(subs):
+    return packet(1, 11, AUTH, [attr(1, b"u"), attr(206, b"0" * 32), attr(207, subs)])
+case("digest, sub-attribute type 0", raw_digest(b"\x00\x03a"), "digest-error digest_attributes_malformed")
+case("digest, sub-attribute type 11", raw_digest(b"\x0b\x03a"), "digest-error digest_attributes_malformed")
+case("digest, sub-attribute length 2", raw_digest(b"\x01\x02"), "digest-error digest_attributes_malformed")
+case("digest, sub-attribute overrunning", raw_digest(b"\x01\x09abc"), "digest-error digest_attributes_malformed")
+case("digest, one stray octet", raw_digest(b"\x01\x03a\x02"), "digest-error digest_attributes_malformed")
+
 # Replies (RFC 2865 section 3, RFC 3579 section 3.2): the request, the reply's code and
 # attributes, and the exact reply; Message-Authenticator first for answers to Access-Request.
 def reply(request, code, attrs, with_ma):

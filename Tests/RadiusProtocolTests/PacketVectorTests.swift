@@ -88,6 +88,17 @@ func hexBytes(_ hex: String) -> [UInt8] {
             }
             let matches = try CHAP.matches(chapPassword: response, challenge: challenge, password: Array(words[0].utf8))
             #expect(matches == (words[1] == "match"))
+        case "digest":
+            let words = (outcome.last ?? "").split(separator: " ").map(String.init)
+            let digest = try #require(try SIPDigest(packet))
+            #expect(digest.matches(password: Array(words[0].utf8)) == (words[1] == "match"))
+        case "digest-error":
+            do {
+                _ = try SIPDigest(packet)
+                Issue.record("decoded, expected \(outcome.last ?? "")")
+            } catch {
+                #expect(error.reason == outcome.last)
+            }
         case "reply":
             let spec = (vector.fields["reply"] ?? "").split(separator: " ", omittingEmptySubsequences: false)
             let code = try #require(UInt8(spec[0]).flatMap(RadiusCode.init(rawValue:)))
