@@ -10,16 +10,22 @@ package struct JournalGroup {
     package var secrets = LatestRows<Int64, (accountID: Int64, sealed: Data)>()
     package var movements: [Movement] = []
     package var audits: [AuditEntry] = []
-    /// New batches' rows, to be written before the rows above.
+    /// New batches' rows; the `...Rows` views below put them first.
     package var issued: [IssuedRows] = []
 
-    /// New batches' secrets as rows of the secrets table, once they are sealed.
-    package func issuedSecrets() throws(LedgerError) -> [(accountID: Int64, sealed: Data)] {
-        var secrets: [(accountID: Int64, sealed: Data)] = []
-        for rows in issued {
-            secrets += zip(rows.accounts, try rows.secrets.sealed()).map { ($0.id, $1) }
+    /// Account rows to write: new batches' first (any later record of the same group for one
+    /// of them then comes after it and wins), then the last state of the others in key order.
+    package var accountRows: FlattenSequence<[[Account]]> { (issued.map(\.accounts) + [accounts.inKeyOrder]).joined() }
+
+    package var movementRows: FlattenSequence<[[Movement]]> { (issued.map(\.movements) + [movements]).joined() }
+
+    /// Secret rows to write, new batches' first, once their sealing has finished.
+    package func secretRows() throws(LedgerError) -> [(accountID: Int64, sealed: Data)] {
+        var rows: [(accountID: Int64, sealed: Data)] = []
+        for batch in issued {
+            rows += zip(batch.accounts, try batch.secrets.sealed()).map { ($0.id, $1) }
         }
-        return secrets
+        return rows + secrets.inKeyOrder
     }
 
     package init(_ records: [JournalRecord]) {

@@ -30,7 +30,7 @@ enum PostgresJournal {
         try await upsert(on: connection, logger: logger, table: "accounts", columns: """
             id, pin, kind, currency, balance, credit_limit, plan, status, max_calls, batch_id, activation, validity_days,
             valid_until, created_at, activated_at, expires_at, last_recharge_at, anis
-            """, conflict: "id", rows: group.issued.flatMap(\.accounts) + group.accounts.inKeyOrder) { binds, account in
+            """, conflict: "id", rows: Array(group.accountRows)) { binds, account in
             let (days, until) = account.validity.columns
             binds.append(account.id); binds.append(account.pin); binds.append(account.kind.rawValue)
             binds.append(account.currency.code); binds.append(account.balance); binds.append(account.creditLimit)
@@ -47,7 +47,7 @@ enum PostgresJournal {
                 """, logger: logger)
         }
         try await upsert(on: connection, logger: logger, table: "secrets", columns: "account_id, sealed", conflict: "account_id",
-                         rows: try group.issuedSecrets() + group.secrets.inKeyOrder) { binds, secret in
+                         rows: try group.secretRows()) { binds, secret in
             binds.append(secret.accountID); try binds.append(secret.sealed)
         }
         try await upsert(on: connection, logger: logger, table: "vouchers", columns: """
@@ -59,7 +59,7 @@ enum PostgresJournal {
         }
         let movementIDs = try await upsert(on: connection, logger: logger, table: "movements", columns: """
             account_id, amount, kind, method, reference, actor, at
-            """, conflict: nil, rows: group.issued.flatMap(\.movements) + group.movements) { binds, movement in
+            """, conflict: nil, rows: Array(group.movementRows)) { binds, movement in
             binds.append(movement.accountID); binds.append(movement.amount); binds.append(movement.kind.rawValue)
             binds.append(movement.method?.rawValue); binds.append(movement.reference); binds.append(movement.actor)
             binds.append(movement.at)

@@ -54,26 +54,17 @@ extension RadiusPacket {
     /// present (wherever it is), the accounting Request Authenticator, and the client's policy.
     /// Requests are checked before any attribute value is looked at.
     public func verifyRequest(secret: [UInt8], policy: RequestPolicy) throws(AuthenticityError) {
-        let authenticators = attributes.filter { $0.type == AttributeType.messageAuthenticator }
-        guard authenticators.count <= 1 else { throw .severalMessageAuthenticators }
-        let zeroedAuthenticator: Bool
+        var hashedAuthenticator: ArraySlice<UInt8>?
         switch code {
         case .accountingRequest, .disconnectRequest, .coaRequest:
-            zeroedAuthenticator = true
             guard constantTimeEqual(Self.requestAuthenticator(of: bytes, secret: secret), authenticator) else {
                 throw .requestAuthenticatorMismatch
             }
+            hashedAuthenticator = Self.zeroAuthenticator[...]
         default:
-            zeroedAuthenticator = false
+            hashedAuthenticator = nil
         }
-        if let span = authenticators.first {
-            guard span.count == 16 else { throw .messageAuthenticatorLength(span.count) }
-            var copy = bytes
-            if zeroedAuthenticator { copy.replaceSubrange(4..<20, with: repeatElement(0, count: 16)) }
-            copy.replaceSubrange(span.offset..<span.offset + 16, with: repeatElement(0, count: 16))
-            guard constantTimeEqual(Self.hmac(copy, secret: secret), value(span)) else { throw .messageAuthenticatorMismatch }
-            return
-        }
+        if try verifyMessageAuthenticator(hashing: hashedAuthenticator, secret: secret) { return }
         switch code {
         case .statusServer:
             throw .missingMessageAuthenticator
@@ -91,18 +82,30 @@ extension RadiusPacket {
     /// Checks a response to a request this side sent (Disconnect/CoA ACK or NAK): the Response
     /// Authenticator, and Message-Authenticator when present.
     public func verifyResponse(to requestAuthenticator: ArraySlice<UInt8>, secret: [UInt8]) throws(AuthenticityError) {
+        var md5 = Insecure.MD5()
+        md5.update(data: bytes[0..<4])
+        md5.update(data: requestAuthenticator)
+        md5.update(data: bytes[20...])
+        md5.update(data: secret)
+        guard constantTimeEqual(md5.finalize(), authenticator) else { throw .responseAuthenticatorMismatch }
+        _ = try verifyMessageAuthenticator(hashing: requestAuthenticator, secret: secret)
+    }
+
+    /// Checks the packet's one Message-Authenticator, if it has one (HMAC-MD5 over the packet
+    /// with its value zeroed and, when given, `hashing` in the authenticator field); returns
+    /// whether there was one.
+    private func verifyMessageAuthenticator(hashing authenticatorField: ArraySlice<UInt8>?, secret: [UInt8])
+        throws(AuthenticityError) -> Bool
+    {
+        let spans = attributes.filter { $0.type == AttributeType.messageAuthenticator }
+        guard spans.count <= 1 else { throw .severalMessageAuthenticators }
+        guard let span = spans.first else { return false }
+        guard span.count == 16 else { throw .messageAuthenticatorLength(span.count) }
         var copy = bytes
-        copy.replaceSubrange(4..<20, with: requestAuthenticator)
-        let authenticators = attributes.filter { $0.type == AttributeType.messageAuthenticator }
-        guard authenticators.count <= 1 else { throw .severalMessageAuthenticators }
-        guard constantTimeEqual(Insecure.MD5.hash(data: copy + secret), authenticator) else {
-            throw .responseAuthenticatorMismatch
-        }
-        if let span = authenticators.first {
-            guard span.count == 16 else { throw .messageAuthenticatorLength(span.count) }
-            copy.replaceSubrange(span.offset..<span.offset + 16, with: repeatElement(0, count: 16))
-            guard constantTimeEqual(Self.hmac(copy, secret: secret), value(span)) else { throw .messageAuthenticatorMismatch }
-        }
+        if let authenticatorField { copy.replaceSubrange(4..<20, with: authenticatorField) }
+        copy.replaceSubrange(span.offset..<span.offset + 16, with: Self.zeroAuthenticator)
+        guard constantTimeEqual(Self.hmac(copy, secret: secret), value(span)) else { throw .messageAuthenticatorMismatch }
+        return true
     }
 
     /// MD5(Code + Identifier + Length + 16 zero octets + Attributes + Secret) (RFC 2866 section 3).

@@ -34,16 +34,12 @@ public enum UserPassword {
         throws(CredentialError) -> [UInt8]
     {
         guard (16...128).contains(hidden.count), hidden.count % 16 == 0 else { throw .passwordLength(hidden.count) }
-        var clear = [UInt8](repeating: 0, count: hidden.count)
-        var previous = Array(authenticator)
-        var index = 0
+        var clear: [UInt8] = []
+        clear.reserveCapacity(hidden.count)
+        var previous = authenticator
         for start in stride(from: hidden.startIndex, to: hidden.endIndex, by: 16) {
-            let block = Array(hidden[start..<start + 16])
-            let pad = Array(Insecure.MD5.hash(data: secret + previous))
-            for offset in 0..<16 {
-                clear[index] = block[offset] ^ pad[offset]
-                index += 1
-            }
+            let block = hidden[start..<start + 16]
+            for (byte, key) in zip(block, pad(secret, previous)) { clear.append(byte ^ key) }
             previous = block
         }
         while clear.last == 0 { clear.removeLast() }
@@ -52,19 +48,22 @@ public enum UserPassword {
 
     /// What a client sends; passwords longer than 128 octets are cut to 128.
     public static func hide(_ password: [UInt8], secret: [UInt8], authenticator: ArraySlice<UInt8>) -> [UInt8] {
-        var padded = Array(password.prefix(128))
-        let blocks = max(1, (padded.count + 15) / 16)
-        padded += [UInt8](repeating: 0, count: blocks * 16 - padded.count)
-        var hidden: [UInt8] = []
-        hidden.reserveCapacity(padded.count)
-        var previous = Array(authenticator)
-        for start in stride(from: 0, to: padded.count, by: 16) {
-            let pad = Array(Insecure.MD5.hash(data: secret + previous))
-            let block = (0..<16).map { padded[start + $0] ^ pad[$0] }
-            hidden += block
-            previous = block
+        var hidden = Array(password.prefix(128))
+        hidden += [UInt8](repeating: 0, count: max(1, (hidden.count + 15) / 16) * 16 - hidden.count)
+        var previous = authenticator
+        for start in stride(from: 0, to: hidden.count, by: 16) {
+            for (offset, key) in zip(start..<start + 16, pad(secret, previous)) { hidden[offset] ^= key }
+            previous = hidden[start..<start + 16]
         }
         return hidden
+    }
+
+    /// MD5(secret + previous block), without joining the two into a new buffer.
+    private static func pad(_ secret: [UInt8], _ previous: ArraySlice<UInt8>) -> Insecure.MD5.Digest {
+        var md5 = Insecure.MD5()
+        md5.update(data: secret)
+        md5.update(data: previous)
+        return md5.finalize()
     }
 }
 
@@ -72,12 +71,10 @@ public enum UserPassword {
 /// MD5(identifier + password + challenge), the challenge being CHAP-Challenge if sent, else
 /// the Request Authenticator.
 public enum CHAP {
-    public static func matches(chapPassword: ArraySlice<UInt8>, challenge: ArraySlice<UInt8>, password: [UInt8])
-        throws(CredentialError) -> Bool
-    {
-        guard chapPassword.count == 17 else { throw .chapPasswordLength(chapPassword.count) }
-        guard !challenge.isEmpty else { throw .emptyChapChallenge }
-        let identifier = chapPassword[chapPassword.startIndex]
+    /// `chapPassword` and `challenge` as `RadiusPacket.presentedCredential` checked them; any
+    /// other shape simply does not match.
+    public static func matches(chapPassword: ArraySlice<UInt8>, challenge: ArraySlice<UInt8>, password: [UInt8]) -> Bool {
+        guard let identifier = chapPassword.first else { return false }
         return constantTimeEqual(response(identifier: identifier, password: password, challenge: challenge),
                                  chapPassword.dropFirst())
     }

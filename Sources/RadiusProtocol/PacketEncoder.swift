@@ -50,9 +50,7 @@ public enum PacketEncoder {
                                 secret: [UInt8], withMessageAuthenticator: Bool) throws(EncodeError) -> [UInt8] {
         var bytes = try frame(code, identifier: request.identifier, authenticator: request.authenticator,
                               attributes: attributes, withMessageAuthenticator: withMessageAuthenticator)
-        if withMessageAuthenticator {
-            bytes.replaceSubrange(22..<38, with: RadiusPacket.hmac(bytes, secret: secret))
-        }
+        if withMessageAuthenticator { signMessageAuthenticator(&bytes, secret: secret) }
         var md5 = Insecure.MD5()
         md5.update(data: bytes)
         md5.update(data: secret)
@@ -67,9 +65,7 @@ public enum PacketEncoder {
                                               secret: [UInt8], withMessageAuthenticator: Bool) throws(EncodeError) -> [UInt8] {
         var bytes = try frame(code, identifier: identifier, authenticator: RadiusPacket.zeroAuthenticator[...],
                               attributes: attributes, withMessageAuthenticator: withMessageAuthenticator)
-        if withMessageAuthenticator {
-            bytes.replaceSubrange(22..<38, with: RadiusPacket.hmac(bytes, secret: secret))
-        }
+        if withMessageAuthenticator { signMessageAuthenticator(&bytes, secret: secret) }
         bytes.replaceSubrange(4..<20, with: RadiusPacket.requestAuthenticator(of: bytes, secret: secret))
         return bytes
     }
@@ -86,8 +82,13 @@ public enum PacketEncoder {
         }
         var bytes = try frame(code, identifier: identifier, authenticator: authenticator[...], attributes: all,
                               withMessageAuthenticator: true)
-        bytes.replaceSubrange(22..<38, with: RadiusPacket.hmac(bytes, secret: secret))
+        signMessageAuthenticator(&bytes, secret: secret)
         return bytes
+    }
+
+    /// Fills in the Message-Authenticator that `frame` placed first, right after the header.
+    private static func signMessageAuthenticator(_ bytes: inout [UInt8], secret: [UInt8]) {
+        bytes.replaceSubrange(22..<38, with: RadiusPacket.hmac(bytes, secret: secret))
     }
 
     private static func frame(_ code: RadiusCode, identifier: UInt8, authenticator: ArraySlice<UInt8>,

@@ -57,6 +57,4 @@ public struct RadiusPacket: Sendable {
     public func all(_ type: UInt8) -> [ArraySlice<UInt8>] {
         attributes.filter { $0.type == type }.map(value)
     }
-
-    public func count(of type: UInt8) -> Int { attributes.reduce(0) { $0 + ($1.type == type ? 1 : 0) } }
 }

@@ -40,9 +40,4 @@ extension RadiusPacket {
         guard let value = first(type), value.count == 4 else { return nil }
         return value.reduce(0) { $0 << 8 | UInt32($1) }
     }
-
-    /// A text attribute as a string; invalid UTF-8 is replaced, embedded NULs are kept.
-    public func text(_ type: UInt8) -> String? {
-        first(type).map { String(decoding: $0, as: UTF8.self) }
-    }
 }

@@ -72,10 +72,7 @@ func hexBytes(_ hex: String) -> [UInt8] {
             #expect(try packet.presentedCredential(secret: vector.secret) == .password(Array((outcome.count > 1 ? outcome[1] : "").utf8)))
         case "credential-error":
             do {
-                let credential = try packet.presentedCredential(secret: vector.secret)
-                if case .chap(let response, let challenge) = credential {
-                    _ = try CHAP.matches(chapPassword: response, challenge: challenge, password: [])
-                }
+                _ = try packet.presentedCredential(secret: vector.secret)
                 Issue.record("decoded, expected \(outcome.last ?? "")")
             } catch {
                 #expect(error.reason == outcome.last)
@@ -86,7 +83,7 @@ func hexBytes(_ hex: String) -> [UInt8] {
                 Issue.record("no CHAP credential")
                 return
             }
-            let matches = try CHAP.matches(chapPassword: response, challenge: challenge, password: Array(words[0].utf8))
+            let matches = CHAP.matches(chapPassword: response, challenge: challenge, password: Array(words[0].utf8))
             #expect(matches == (words[1] == "match"))
         case "digest":
             let words = (outcome.last ?? "").split(separator: " ").map(String.init)

@@ -21,7 +21,8 @@ enum SQLiteJournal {
                 )
             }
         }
-        if !group.accounts.isEmpty || !group.issued.isEmpty {
+        let accounts = group.accountRows
+        if !accounts.isEmpty {
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET balance = excluded.balance, credit_limit = excluded.credit_limit,
@@ -32,7 +33,7 @@ enum SQLiteJournal {
             var writer = SQLiteRowWriter(statement, in: db)
             // An update rewrites only the columns that can change, so the PIN index is left alone
             // (REPLACE would delete and reinsert it).
-            func insert(_ account: Account) throws {
+            for account in accounts {
                 let (days, until) = account.validity.columns
                 try writer.insert(
                     account.id, account.pin, account.kind.rawValue, account.currency.code, account.balance,
@@ -41,18 +42,12 @@ enum SQLiteJournal {
                     account.expiresAt, account.lastRechargeAt, account.anis.joined(separator: ",")
                 )
             }
-            for rows in group.issued {
-                for account in rows.accounts { try insert(account) }
-            }
-            for account in group.accounts.inKeyOrder { try insert(account) }
         }
-        if !group.secrets.isEmpty || !group.issued.isEmpty {
+        let secrets = try group.secretRows()
+        if !secrets.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO secrets VALUES (?, ?)")
             var writer = SQLiteRowWriter(statement, in: db)
-            for rows in group.issued {
-                for (account, sealed) in zip(rows.accounts, try rows.secrets.sealed()) { try writer.insert(account.id, sealed) }
-            }
-            for (id, sealed) in group.secrets.inKeyOrder { try writer.insert(id, sealed) }
+            for (id, sealed) in secrets { try writer.insert(id, sealed) }
         }
         if !group.vouchers.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO vouchers VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
@@ -64,19 +59,16 @@ enum SQLiteJournal {
                 )
             }
         }
-        if !group.movements.isEmpty || !group.issued.isEmpty {
+        let movements = group.movementRows
+        if !movements.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT INTO movements VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
             var writer = SQLiteRowWriter(statement, in: db)
-            func insert(_ movement: Movement) throws {
+            for movement in movements {
                 try writer.insert(
                     movement.id, movement.accountID, movement.amount, movement.kind.rawValue,
                     movement.method?.rawValue, movement.reference, movement.actor, movement.at
                 )
             }
-            for rows in group.issued {
-                for movement in rows.movements { try insert(movement) }
-            }
-            for movement in group.movements { try insert(movement) }
         }
         if !group.reservations.isEmpty {
             let statement = try db.cachedStatement(sql: """
