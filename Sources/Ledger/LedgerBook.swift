@@ -86,6 +86,11 @@ public struct LedgerBook: Sendable {
         return accounts[accountIndex(id)]
     }
 
+    public func account(id: Int64) throws(LedgerError) -> Account {
+        guard id >= firstAccountID, accountIndex(id) < accounts.count else { throw .unknownAccountID(id) }
+        return accounts[accountIndex(id)]
+    }
+
     public func account(ani: String) -> Account? {
         accountByANI[ani].map { accounts[accountIndex($0)] }
     }

@@ -1,6 +1,7 @@
 /// Everything a ledger operation can refuse to do; each says which account, key or batch it is about.
 public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownPin(String)
+    case unknownAccountID(Int64)
     case unknownReservation(String)
     case unknownBatch(Int64)
     case unknownVoucher(String)
@@ -16,6 +17,7 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownPin(let pin): "unknown PIN \(pin)"
+        case .unknownAccountID(let id): "unknown account id \(id)"
         case .unknownReservation(let key): "unknown reservation \(key)"
         case .unknownBatch(let id): "unknown batch \(id)"
         case .unknownVoucher(let code): "unknown voucher \(code)"

@@ -12,6 +12,8 @@ public protocol LedgerStore: Sendable {
     func export(batch id: Int64) async throws(LedgerError) -> [PrintableCard]
     func setStatus(batch id: Int64, _ status: BatchStatus, context: ChangeContext) async throws(LedgerError) -> Int
     func account(pin: String) async throws(LedgerError) -> Account
+    /// The account a reservation belongs to (`Reservation.accountID`).
+    func account(id: Int64) async throws(LedgerError) -> Account
     func accounts(batch: Int64?, limit: Int, offset: Int) async throws(LedgerError) -> [Account]
     func setStatus(pin: String, _ status: AccountStatus, context: ChangeContext) async throws(LedgerError) -> Account
     /// Activates a `manual` (or not yet used `first-use`) account by hand.

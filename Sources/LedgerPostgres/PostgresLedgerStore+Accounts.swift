@@ -116,6 +116,13 @@ extension PostgresLedgerStore {
         return account
     }
 
+    public func account(id: Int64) async throws(LedgerError) -> Account {
+        guard let account = try await decodeAll(rows("""
+            SELECT \(unescaped: PostgresRows.accountColumns) FROM accounts WHERE id = \(id)
+            """), PostgresRows.account).first else { throw .unknownAccountID(id) }
+        return account
+    }
+
     public func accounts(batch: Int64?, limit: Int, offset: Int) async throws(LedgerError) -> [Account] {
         try await decodeAll(rows("""
             SELECT \(unescaped: PostgresRows.accountColumns) FROM accounts WHERE \(batch)::BIGINT IS NULL OR batch_id = \(batch)

@@ -126,7 +126,7 @@ extension RadiusPacket {
 }
 
 /// Compares without an early exit, so timing tells an attacker nothing about how much matched.
-func constantTimeEqual(_ left: some Sequence<UInt8>, _ right: some Collection<UInt8>) -> Bool {
+public func constantTimeEqual(_ left: some Sequence<UInt8>, _ right: some Collection<UInt8>) -> Bool {
     var difference: UInt8 = 0
     var count = 0
     var rightBytes = right.makeIterator()

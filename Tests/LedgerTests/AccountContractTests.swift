@@ -61,6 +61,8 @@ import Testing
             try await store.setPassword(pin: account.pin, "9876", context: later)
             #expect(try await store.password(pin: account.pin) == "9876")
             await #expect(throws: LedgerError.unknownPin("42")) { try await store.account(pin: "42") }
+            #expect(try await store.account(id: account.id).pin == account.pin)
+            await #expect(throws: LedgerError.unknownAccountID(account.id + 1)) { try await store.account(id: account.id + 1) }
             let report = try await store.check()
             #expect(report.problems.isEmpty && report.accounts == 1 && report.totalBalance["EUR"] == 21_000_000)
         }

@@ -47,6 +47,10 @@ extension SQLiteLedgerStore {
         try read { book throws(LedgerError) in try book.account(pin: pin) }
     }
 
+    public func account(id: Int64) async throws(LedgerError) -> Account {
+        try read { book throws(LedgerError) in try book.account(id: id) }
+    }
+
     public func accounts(batch: Int64?, limit: Int, offset: Int) async throws(LedgerError) -> [Account] {
         try read { book in
             let matching = book.accounts.lazy.filter { batch == nil || $0.batchID == batch }

@@ -1,0 +1,145 @@
+import Ledger
+import RadiusProtocol
+import RatingEngine
+
+/// Accounting-Request handling. Every balance change is idempotent by the reservation key (NAS +
+/// session), never by packet, so a late retransmission or a duplicate Stop debits once; the
+/// Accounting-Response goes out only after the ledger made the change durable (RFC 2866 section 4.1).
+struct AccountingRecorder: Sendable {
+    let store: any LedgerStore
+    let settings: PrepaidSettings
+    let liveCalls: LiveCalls
+
+    enum StatusType {
+        static let start: UInt32 = 1
+        static let stop: UInt32 = 2
+        static let interim: UInt32 = 3
+        static let accountingOn: UInt32 = 7
+        static let accountingOff: UInt32 = 8
+        static let failed: UInt32 = 15
+    }
+
+    /// How far Event-Timestamp and Acct-Delay-Time are believed; beyond it the arrival time is used.
+    static let trustedClockSkew: Int64 = 86_400
+
+    /// Returns what was done, for the metrics label.
+    func record(_ packet: RadiusPacket, client: NASClient, now: Int64) async throws(LedgerError) -> String {
+        let fields = RequestFields(packet: packet)
+        let event = Self.eventTime(fields, arrival: now)
+        switch fields.statusType {
+        case StatusType.accountingOn?, StatusType.accountingOff?:
+            return try await nasRestarted(client, before: event, now: now)
+        case StatusType.stop? where fields.acctSessionID == "00000000" && (fields.sessionTime ?? 0) == 0:
+            return try await nasRestarted(client, before: event, now: now)  // a reboot record (FreeRADIUS radutmp)
+        case StatusType.start?:
+            guard let reservation = try await openReservation(fields, client: client) else { return "start_unmatched" }
+            liveCalls.answered(reservation, at: event)
+            return "start"
+        case StatusType.interim?:
+            guard let reservation = try await openReservation(fields, client: client) else { return "interim_unmatched" }
+            liveCalls.interim(reservation, seconds: Int64(fields.sessionTime ?? 0), at: event)
+            return "interim"
+        case StatusType.stop?:
+            if client.profile.ciscoVSAs, fields.ciscoCallOrigin?.lowercased() == "answer" {
+                return "stop_answer_leg"  // the caller's leg into the IVR; the originate leg is the billed call
+            }
+            return try await stop(fields, client: client, event: event, now: now)
+        case StatusType.failed?:
+            guard let key = try await existingKey(fields, client: client) else { return "failed_unmatched" }
+            let record = CallRecord(status: "failed", start: event, duration: 0, billedSeconds: 0, prefix: "", rule: "",
+                                    ratedMicros: 0, sessionID: fields.acctSessionID ?? "", terminateCause: fields.terminateCause,
+                                    disconnectCause: fields.ciscoDisconnectCause)
+            _ = try await store.commit(key: key, cost: 0, details: record.json, at: now)
+            liveCalls.ended(key)
+            return "failed"
+        default:
+            return "other"
+        }
+    }
+
+    private func nasRestarted(_ client: NASClient, before event: Int64, now: Int64) async throws(LedgerError) -> String {
+        _ = try await store.releaseAll(nas: client.name, openedBefore: event, at: now)
+        liveCalls.endedAll(nas: client.name, openedBefore: event)
+        return "accounting_on_off"
+    }
+
+    /// Stop: rate the real duration from the answer time and commit the debit, capped at what
+    /// was reserved unless overdraft is allowed. A Stop with no reservation (the NAS never asked,
+    /// or the Class was lost) is billed to the User-Name's account as an overrun.
+    private func stop(_ fields: RequestFields, client: NASClient, event: Int64, now: Int64) async throws(LedgerError) -> String {
+        var key = try await existingKey(fields, client: client)
+        if key == nil {
+            guard let session = fields.acctSessionID ?? fields.ciscoConfID, let name = fields.userName else { return "stop_unmatched" }
+            let pin = client.profile.stripRealm ? Authoriser.beforeRealm(name) : name
+            let fresh = "\(client.name)/\(session)"
+            let request = ReservationRequest(key: fresh, pin: pin, amount: 0, expiresAt: now, nas: client.name,
+                                             number: fields.calledNumber.flatMap(client.profile.numbers.normalise) ?? "",
+                                             at: now)
+            guard case .reserved = try await store.reserve(request) else { return "stop_unmatched" }
+            key = fresh
+        }
+        guard let key else { return "stop_unmatched" }
+        let reservation = try await store.reservation(key: key)
+        if reservation.state == .committed { return "stop_repeated" }
+        let account = try await store.account(id: reservation.accountID)
+        let answeredAt = liveCalls.answerTime(of: key)
+        let duration = Int64(fields.sessionTime.map(Int64.init) ?? max(0, event - (answeredAt ?? reservation.openedAt)))
+        let start = event - duration
+        var record = CallRecord(status: "stop", start: start, duration: duration, billedSeconds: 0, prefix: "", rule: "",
+                                ratedMicros: 0, sessionID: fields.acctSessionID ?? fields.ciscoConfID ?? "",
+                                terminateCause: fields.terminateCause, disconnectCause: fields.ciscoDisconnectCause)
+        var cost: Int64 = 0
+        if duration > 0, let plan = settings.plans[account.plan], let number = try? DialledNumber(reservation.number),
+           let charge = try? plan.charge(number, start: start, durationSeconds: duration) {
+            let deck = plan.decks[charge.start.deck]
+            record.billedSeconds = charge.billedSeconds
+            record.prefix = deck.prefix(at: charge.start.row)
+            record.rule = plan.rateName(of: charge.start)
+            record.ratedMicros = charge.chargedMicros
+            cost = charge.chargedMicros
+            if !settings.allowOverdraft, reservation.state == .open, reservation.amount > 0 {
+                cost = min(cost, reservation.amount)
+            }
+        } else if duration > 0 {
+            record.status = "unrated"
+        }
+        _ = try await store.commit(key: key, cost: cost, details: record.json, at: now)
+        liveCalls.ended(key)
+        return "stop"
+    }
+
+    private func openReservation(_ fields: RequestFields, client: NASClient) async throws(LedgerError) -> Reservation? {
+        guard let key = try await existingKey(fields, client: client) else { return nil }
+        let reservation = try await store.reservation(key: key)
+        return reservation.state == .open ? reservation : nil
+    }
+
+    /// The reservation this accounting record belongs to: the Class Ratel put in the Accept, or
+    /// the NAS's session id (Acct-Session-Id, then the Cisco conference id).
+    private func existingKey(_ fields: RequestFields, client: NASClient) async throws(LedgerError) -> String? {
+        var candidates: [String] = []
+        for value in fields.classes {
+            let text = String(decoding: value, as: UTF8.self)
+            if text.hasPrefix(Authoriser.classPrefix) { candidates.append(String(text.dropFirst(Authoriser.classPrefix.count))) }
+        }
+        if let session = fields.acctSessionID { candidates.append("\(client.name)/\(session)") }
+        if let conference = fields.ciscoConfID { candidates.append("\(client.name)/\(conference)") }
+        for key in candidates {
+            // A Class names a reservation of this NAS only; another client cannot close it.
+            guard key.hasPrefix(client.name + "/") else { continue }
+            do {
+                _ = try await store.reservation(key: key)
+                return key
+            } catch .unknownReservation {
+                continue
+            }
+        }
+        return nil
+    }
+
+    static func eventTime(_ fields: RequestFields, arrival: Int64) -> Int64 {
+        if let stamp = fields.eventTimestamp, abs(stamp - arrival) <= trustedClockSkew { return stamp }
+        if let delay = fields.delayTime, Int64(delay) <= trustedClockSkew { return arrival - Int64(delay) }
+        return arrival
+    }
+}

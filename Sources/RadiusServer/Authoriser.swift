@@ -1,0 +1,189 @@
+import Ledger
+import RadiusProtocol
+import RatingEngine
+
+/// The prepaid answer to an Access-Request: who is calling (PIN and password, CHAP, SIP digest,
+/// a bound caller ID or a trusted Call-Check), whether the account may call, and, when a
+/// destination is given, how long it may talk, with that much of the balance reserved.
+struct Authoriser: Sendable {
+    enum Outcome: Sendable {
+        case accept([OutgoingAttribute], grantSeconds: Int64?)
+        case reject(Denial)
+    }
+
+    let store: any LedgerStore
+    let settings: PrepaidSettings
+    let throttle: FailureThrottle
+    let liveCalls: LiveCalls
+
+    static let callCheck: UInt32 = 10
+    static let classPrefix = "ratel:"
+    static let sipAVP: UInt8 = 225
+
+    func authorise(_ packet: RadiusPacket, client: NASClient, now: Int64) async throws(LedgerError) -> Outcome {
+        let fields = RequestFields(packet: packet)
+        let profile = client.profile
+        let presented: PresentedCredential
+        let digest: SIPDigest?
+        do {
+            presented = try packet.presentedCredential(secret: client.secret)
+            digest = presented == .none ? try SIPDigest(packet) : nil
+        } catch let error as CredentialError {
+            return .reject(.badCredential(error.description))
+        } catch {
+            return .reject(.badCredential(String(describing: error)))
+        }
+        let userName = fields.userName.map { profile.stripRealm ? Self.beforeRealm($0) : $0 }
+
+        var pin: String
+        var needsSecret = true
+        if presented != .none || digest != nil {
+            guard let userName, !userName.isEmpty else { return .reject(.badCredential("no User-Name")) }
+            pin = userName
+        } else if fields.serviceType == Self.callCheck || (fields.calledNumber != nil && userName?.isEmpty == false
+                                                           && profile.ciscoVSAs) {
+            guard profile.allowCallCheck else { return .reject(.callCheckNotAllowed) }
+            guard let userName, !userName.isEmpty else { return .reject(.badCredential("no User-Name")) }
+            pin = userName
+            needsSecret = false
+        } else if profile.allowCallerID, let caller = fields.callingNumber, let bound = try await boundAccount(caller, profile) {
+            pin = bound.pin
+            needsSecret = false
+        } else {
+            return .reject(.noCredential)
+        }
+
+        let throttleKeys = ["pin:" + pin] + (fields.callingNumber.map { ["ani:" + $0] } ?? [])
+        if throttle.isLocked(throttleKeys, now: now) { return .reject(.throttled) }
+        if needsSecret {
+            let secret: [UInt8]
+            do {
+                secret = Array(try await store.password(pin: pin).utf8)
+            } catch .unknownPin {
+                throttle.fail(throttleKeys, now: now)
+                return .reject(.account(.unknownAccount))
+            }
+            let matches = switch presented {
+            case .password(let given): constantTimeEqual(given, secret)
+            case .chap(let response, let challenge): CHAP.matches(chapPassword: response, challenge: challenge, password: secret)
+            case .none: digest?.matches(password: secret) ?? false
+            }
+            guard matches else {
+                throttle.fail(throttleKeys, now: now)
+                return .reject(.wrongPassword)
+            }
+        }
+        let context = ChangeContext(actor: "nas:\(client.name)", address: "radius", at: now)
+        let account: Account
+        switch try await store.authorise(pin: pin, context: context) {
+        case .success(let authorised): account = authorised
+        case .failure(let refusal):
+            if refusal == .unknownAccount { throttle.fail(throttleKeys, now: now) }
+            return .reject(.account(refusal))
+        }
+        throttle.succeed(throttleKeys)
+        pin = account.pin
+
+        guard let called = fields.calledNumber else { return .accept(balanceAnswer(account, profile), grantSeconds: nil) }
+        return try await grant(account, called: called, fields: fields, client: client, now: now)
+    }
+
+    /// Stage two (or a single-stage request): rate the destination and reserve the longest affordable call.
+    private func grant(_ account: Account, called: String, fields: RequestFields, client: NASClient,
+                       now: Int64) async throws(LedgerError) -> Outcome {
+        guard let digits = client.profile.numbers.normalise(called), let number = try? DialledNumber(digits) else {
+            return .reject(.invalidNumber)
+        }
+        guard let plan = settings.plans[account.plan], plan.currency == account.currency else {
+            return .reject(.serviceUnavailable)
+        }
+        let key = Self.reservationKey(client: client, fields: fields)
+        var budget = account.balance + account.creditLimit
+        for _ in 0..<4 {
+            let grant: Int64
+            let charge: TariffPlan.Charge
+            do {
+                var longest = try plan.maxDuration(number, start: now, budgetMicros: max(0, budget))
+                if settings.maxGrantSeconds > 0 { longest = min(longest, settings.maxGrantSeconds) }
+                guard longest > 0 else { return .reject(.notEvenFirstIncrement(available: budget)) }
+                grant = longest
+                charge = try plan.charge(number, start: now, durationSeconds: grant)
+            } catch .noRate {
+                return .reject(.noRate)
+            } catch .invalidNumber {
+                return .reject(.invalidNumber)
+            } catch {
+                return .reject(.serviceUnavailable)
+            }
+            let deck = plan.decks[charge.start.deck]
+            let request = ReservationRequest(key: key, pin: account.pin, amount: charge.chargedMicros,
+                                             expiresAt: now + grant + settings.reservationGraceSeconds,
+                                             nas: client.name, number: digits, destination: deck.destination(at: charge.start.row),
+                                             at: now)
+            switch try await store.reserve(request) {
+            case .reserved(let reservation):
+                liveCalls.opened(reservation)
+                // A retried request finds its own reservation: answer with what that one holds.
+                let held = reservation.amount == charge.chargedMicros ? grant
+                    : (try? plan.maxDuration(number, start: reservation.openedAt, budgetMicros: reservation.amount)) ?? 0
+                return .accept(grantAnswer(account, seconds: held, key: key, profile: client.profile), grantSeconds: held)
+            case .refused(.insufficientFunds(let available)) where available < budget:
+                budget = available
+            case .refused(let refusal):
+                return .reject(.account(refusal))
+            }
+        }
+        return .reject(.notEvenFirstIncrement(available: budget))
+    }
+
+    private func grantAnswer(_ account: Account, seconds: Int64, key: String, profile: NASProfile) -> [OutgoingAttribute] {
+        var attributes: [OutgoingAttribute] = []
+        let clamped = UInt32(clamping: seconds)
+        if profile.grantInSessionTimeout { attributes.append(OutgoingAttribute(AttributeType.sessionTimeout, integer: clamped)) }
+        if profile.ciscoVSAs {
+            attributes.append(CiscoVSA.attribute(CiscoVSA.creditTime, "h323-credit-time", String(clamped)))
+            attributes.append(CiscoVSA.attribute(CiscoVSA.returnCode, "h323-return-code", "0"))
+        }
+        if let name = profile.sipAVPGrantName { attributes.append(OutgoingAttribute(Self.sipAVP, text: "\(name)#\(clamped)")) }
+        let classValue = Array((Self.classPrefix + key).utf8)
+        if classValue.count <= 253 { attributes.append(OutgoingAttribute(AttributeType.class, classValue)) }
+        return attributes
+    }
+
+    /// Stage one of a two-stage gateway: the caller is known, the destination is not yet.
+    private func balanceAnswer(_ account: Account, _ profile: NASProfile) -> [OutgoingAttribute] {
+        let balance = Money.format(micros: account.balance, minimumDecimals: 2)
+        guard profile.ciscoVSAs else {
+            return [OutgoingAttribute(AttributeType.replyMessage, text: "Balance \(balance) \(account.currency.code)")]
+        }
+        return [
+            CiscoVSA.attribute(CiscoVSA.returnCode, "h323-return-code", "0"),
+            CiscoVSA.attribute(CiscoVSA.creditAmount, "h323-credit-amount", balance),
+            CiscoVSA.attribute(CiscoVSA.currency, "h323-currency", account.currency.code),
+            CiscoVSA.attribute(CiscoVSA.billingModel, "h323-billing-model", account.kind == .prepaid ? "1" : "0"),
+        ]
+    }
+
+    private func boundAccount(_ caller: String, _ profile: NASProfile) async throws(LedgerError) -> Account? {
+        if let account = try await store.account(ani: caller) { return account }
+        guard let digits = profile.numbers.normalise(caller), digits != caller else { return nil }
+        return try await store.account(ani: digits)
+    }
+
+    /// The session a reservation belongs to: the NAS and the id accounting will carry
+    /// (Acct-Session-Id, or the Cisco conference id), or a fresh one that only the Class can bring back.
+    static func reservationKey(client: NASClient, fields: RequestFields) -> String {
+        let session = fields.acctSessionID ?? fields.ciscoConfID ?? "auth-" + randomToken()
+        return "\(client.name)/\(session)"
+    }
+
+    static func beforeRealm(_ name: String) -> String {
+        guard let at = name.firstIndex(of: "@") else { return name }
+        return String(name[..<at])
+    }
+
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(generator.next(), radix: 36) + String(generator.next(), radix: 36)
+    }
+}

@@ -1,0 +1,66 @@
+public import NIOCore
+
+/// An address or a CIDR block a NAS client is known by. IPv4-mapped IPv6 sources are matched as IPv4,
+/// so a client configured as 192.0.2.1 is found whichever socket family its packets arrive on.
+public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
+    public let base: [UInt8]
+    public let prefixLength: Int
+
+    public init(_ text: String) throws(ConfigurationError) {
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let host = parts.first, let address = try? SocketAddress(ipAddress: String(host), port: 0),
+              let bytes = IPNetwork.bytes(of: address) else {
+            throw ConfigurationError("'\(text)' is not an IP address or CIDR block")
+        }
+        let maximum = bytes.count * 8
+        var length = maximum
+        if parts.count == 2 {
+            guard let given = Int(parts[1]), (0...maximum).contains(given) else {
+                throw ConfigurationError("'\(text)': the prefix length must be 0-\(maximum)")
+            }
+            length = given
+        }
+        base = IPNetwork.masked(bytes, length)
+        prefixLength = length
+    }
+
+    public func contains(_ address: [UInt8]) -> Bool {
+        address.count == base.count && IPNetwork.masked(address, prefixLength) == base
+    }
+
+    public var description: String {
+        let text = (try? SocketAddress(packedIPAddress: ByteBuffer(bytes: base), port: 0).ipAddress) ?? nil
+        return "\(text ?? "?")/\(prefixLength)"
+    }
+
+    /// The raw address of a socket address: 4 octets for IPv4 (and IPv4-mapped IPv6), 16 for IPv6.
+    public static func bytes(of address: SocketAddress) -> [UInt8]? {
+        switch address {
+        // sockaddr_in is family(2) port(2) address(4); sockaddr_in6 is family(2) port(2) flow(4) address(16).
+        case .v4(let v4):
+            return withUnsafeBytes(of: v4.address) { Array($0[4..<8]) }
+        case .v6(let v6):
+            let bytes = withUnsafeBytes(of: v6.address) { Array($0[8..<24]) }
+            let mappedPrefix: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
+            if bytes.starts(with: mappedPrefix) { return Array(bytes[12...]) }
+            return bytes
+        case .unixDomainSocket:
+            return nil
+        }
+    }
+
+    private static func masked(_ bytes: [UInt8], _ length: Int) -> [UInt8] {
+        var result = bytes
+        for index in result.indices {
+            let bitsHere = max(0, min(8, length - index * 8))
+            result[index] &= bitsHere == 0 ? 0 : UInt8(truncatingIfNeeded: 0xFF << (8 - bitsHere))
+        }
+        return result
+    }
+}
+
+/// A configuration value Ratel cannot run with; the message names the key or value.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,132 @@
+public import RadiusProtocol
+
+/// How a kind of NAS talks: how it writes numbers, where it expects the grant, which refusals it
+/// understands and whether it takes Disconnect/CoA. `generic`, `cisco` and `kamailio` are built
+/// in; a configuration may start from one and change any field.
+public struct NASProfile: Sendable, Equatable {
+    public var name: String
+    public var numbers: NumberRules
+    /// Kamailio appends `@realm` to User-Name; the account is the part before it.
+    public var stripRealm: Bool
+    public var grantInSessionTimeout: Bool
+    /// Cisco VSAs: h323-credit-time with the grant, h323-return-code with every answer, and the
+    /// stage-one balance (h323-credit-amount, h323-currency, h323-billing-model).
+    public var ciscoVSAs: Bool
+    /// Kamailio's SIP-AVP (225) `name#seconds`, read by auth_radius and misc_radius.
+    public var sipAVPGrantName: String?
+    /// Credential-less authorisation (Service-Type Call-Check, or a Cisco second stage without a password).
+    public var allowCallCheck: Bool
+    /// PIN-less calls from a caller ID bound to an account.
+    public var allowCallerID: Bool
+    /// Reads Kamailio's Sip-* numbers (101-109, 208, 211, 225) rather than the IETF meanings.
+    public var kamailioDictionary: Bool
+    /// Port of the NAS's RFC 5176 listener; nil when it has none (Kamailio 5.6).
+    public var disconnectPort: Int?
+
+    public init(name: String, numbers: NumberRules = NumberRules(), stripRealm: Bool = false,
+                grantInSessionTimeout: Bool = true, ciscoVSAs: Bool = false, sipAVPGrantName: String? = nil,
+                allowCallCheck: Bool = false, allowCallerID: Bool = true, kamailioDictionary: Bool = false,
+                disconnectPort: Int? = 3799) {
+        self.name = name
+        self.numbers = numbers
+        self.stripRealm = stripRealm
+        self.grantInSessionTimeout = grantInSessionTimeout
+        self.ciscoVSAs = ciscoVSAs
+        self.sipAVPGrantName = sipAVPGrantName
+        self.allowCallCheck = allowCallCheck
+        self.allowCallerID = allowCallerID
+        self.kamailioDictionary = kamailioDictionary
+        self.disconnectPort = disconnectPort
+    }
+
+    public static let generic = NASProfile(name: "generic")
+    /// Cisco IOS debit-card gateways: two-stage flow, h323 VSAs, packet of disconnect on 1700.
+    public static let cisco = NASProfile(name: "cisco", ciscoVSAs: true, allowCallCheck: true, disconnectPort: 1700)
+    /// Kamailio 5.6 with radcli: digest auth, `name@realm` user names, SIP URIs as numbers, no RFC 5176.
+    public static let kamailio = NASProfile(name: "kamailio", stripRealm: true, sipAVPGrantName: "maxdur",
+                                            allowCallCheck: true, kamailioDictionary: true, disconnectPort: nil)
+
+    public static let builtIn: [String: NASProfile] = ["generic": .generic, "cisco": .cisco, "kamailio": .kamailio]
+}
+
+/// How the numbers a NAS sends become the digits the rate tries are keyed by.
+public struct NumberRules: Sendable, Equatable {
+    /// Prefixes a gateway puts before the number to route it (e.g. `0011#`); the first match is removed.
+    public var techPrefixes: [String]
+    /// The international access code before a country code (`00`, `011`).
+    public var internationalPrefix: String
+    /// The trunk prefix of national numbers (`0`), replaced by `countryCode`; empty to leave them.
+    public var nationalPrefix: String
+    public var countryCode: String
+
+    public init(techPrefixes: [String] = [], internationalPrefix: String = "00", nationalPrefix: String = "",
+                countryCode: String = "") {
+        self.techPrefixes = techPrefixes
+        self.internationalPrefix = internationalPrefix
+        self.nationalPrefix = nationalPrefix
+        self.countryCode = countryCode
+    }
+
+    /// `sip:+359888123456@host;user=phone` → `359888123456`. Nil when what is left is not digits.
+    public func normalise(_ raw: String) -> String? {
+        var text = Substring(raw.trimmingWhitespace())
+        for scheme in ["sip:", "sips:", "tel:"] where text.lowercased().hasPrefix(scheme) {
+            text = text.dropFirst(scheme.count)
+            if let end = text.firstIndex(where: { $0 == "@" || $0 == ";" || $0 == ">" }) { text = text[..<end] }
+            break
+        }
+        if let prefix = techPrefixes.first(where: { !$0.isEmpty && text.hasPrefix($0) }) { text = text.dropFirst(prefix.count) }
+        if text.hasPrefix("+") {
+            text = text.dropFirst()
+        } else if !internationalPrefix.isEmpty, text.hasPrefix(internationalPrefix) {
+            text = text.dropFirst(internationalPrefix.count)
+        } else if !nationalPrefix.isEmpty, !countryCode.isEmpty, text.hasPrefix(nationalPrefix) {
+            text = Substring(countryCode + text.dropFirst(nationalPrefix.count))
+        }
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return String(text)
+    }
+}
+
+/// One RADIUS client: where its packets come from, the secret it shares and how it talks.
+public struct NASClient: Sendable {
+    public var name: String
+    public var networks: [IPNetwork]
+    public var secret: [UInt8]
+    public var profile: NASProfile
+    public var requestPolicy: RequestPolicy
+
+    public init(name: String, networks: [IPNetwork], secret: [UInt8], profile: NASProfile, requestPolicy: RequestPolicy) {
+        self.name = name
+        self.networks = networks
+        self.secret = secret
+        self.profile = profile
+        self.requestPolicy = requestPolicy
+    }
+}
+
+/// The configured clients; a source address belongs to the client with the most specific block.
+public struct ClientTable: Sendable {
+    public let clients: [NASClient]
+
+    public init(_ clients: [NASClient]) { self.clients = clients }
+
+    public func client(for address: [UInt8]) -> NASClient? {
+        var best: (client: NASClient, length: Int)?
+        for client in clients {
+            for network in client.networks where network.contains(address) {
+                if network.prefixLength > best?.length ?? -1 { best = (client, network.prefixLength) }
+            }
+        }
+        return best?.client
+    }
+}
+
+extension StringProtocol {
+    func trimmingWhitespace() -> Substring {
+        let scalars = Substring(self)
+        guard let start = scalars.firstIndex(where: { !$0.isWhitespace }),
+              let end = scalars.lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return scalars[start...end]
+    }
+}

@@ -1,0 +1,24 @@
+public import RatingEngine
+
+/// The prepaid policy's knobs, with the defaults `ratel serve` documents.
+public struct PrepaidSettings: Sendable {
+    /// Plans by the name accounts carry (`Account.plan`).
+    public var plans: [String: TariffPlan]
+    /// Added to the grant before an unanswered reservation expires: ringing time plus a margin
+    /// for a Stop that is late or lost.
+    public var reservationGraceSeconds: Int64
+    /// An upper bound on any grant, on top of the plan's own `max_duration`; 0 for none.
+    public var maxGrantSeconds: Int64
+    /// Debit the rated cost even where it exceeds what was reserved (a NAS that ignored the grant).
+    public var allowOverdraft: Bool
+    public var throttle: FailureThrottle.Settings
+
+    public init(plans: [String: TariffPlan], reservationGraceSeconds: Int64 = 300, maxGrantSeconds: Int64 = 0,
+                allowOverdraft: Bool = false, throttle: FailureThrottle.Settings = .init()) {
+        self.plans = plans
+        self.reservationGraceSeconds = reservationGraceSeconds
+        self.maxGrantSeconds = maxGrantSeconds
+        self.allowOverdraft = allowOverdraft
+        self.throttle = throttle
+    }
+}

@@ -1,0 +1,165 @@
+public import Ledger
+public import Logging
+public import NIOCore
+public import RadiusProtocol
+
+/// One request in, at most one reply out: client lookup, framing, authenticity, the duplicate
+/// cache, then the prepaid policy or accounting. Pure of sockets, so tests and the listeners
+/// share it; every packet that gets no answer is counted by why.
+public final class RadiusEngine: Sendable {
+    public struct Settings: Sendable {
+        public var attributeLimit: Int
+        /// RFC 5080 suggests 5-30 s.
+        public var duplicateLifetimeSeconds: Int
+
+        public init(attributeLimit: Int = RadiusPacket.defaultAttributeLimit, duplicateLifetimeSeconds: Int = 10) {
+            self.attributeLimit = attributeLimit
+            self.duplicateLifetimeSeconds = duplicateLifetimeSeconds
+        }
+    }
+
+    public let clients: ClientTable
+    public let liveCalls: LiveCalls
+    let store: any LedgerStore
+    let settings: Settings
+    let metrics: ServerMetrics
+    let logger: Logger
+    private let duplicates: DuplicateCache
+    private let authoriser: Authoriser
+    private let recorder: AccountingRecorder
+    private let clock: @Sendable () -> Int64
+
+    public init(clients: ClientTable, store: any LedgerStore, prepaid: PrepaidSettings, settings: Settings = Settings(),
+                metrics: ServerMetrics = ServerMetrics(), logger: Logger, liveCalls: LiveCalls = LiveCalls(),
+                clock: @escaping @Sendable () -> Int64) {
+        self.clients = clients
+        self.store = store
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+        self.liveCalls = liveCalls
+        self.clock = clock
+        duplicates = DuplicateCache(lifetimeSeconds: settings.duplicateLifetimeSeconds)
+        authoriser = Authoriser(store: store, settings: prepaid, throttle: FailureThrottle(prepaid.throttle),
+                                liveCalls: liveCalls)
+        recorder = AccountingRecorder(store: store, settings: prepaid, liveCalls: liveCalls)
+    }
+
+    /// Loads the calls that were in progress when the server last stopped.
+    public func recoverLiveCalls() async throws(LedgerError) {
+        for reservation in try await store.openReservations() { liveCalls.opened(reservation) }
+    }
+
+    /// Expires reservations whose grant and grace have run out; call it every few seconds.
+    public func sweep() async {
+        let now = clock()
+        do {
+            let expired = try await store.releaseExpired(now: now)
+            if expired > 0 { logger.info("expired reservations with no Stop", metadata: ["count": "\(expired)"]) }
+            liveCalls.expired(now: now)
+            metrics.gauges(openReservations: liveCalls.count, liveCalls: liveCalls.snapshot.filter { $0.answeredAt != nil }.count)
+        } catch {
+            logger.error("could not expire reservations", metadata: ["error": "\(error)"])
+        }
+    }
+
+    public func handle(_ datagram: some Collection<UInt8>, from source: SocketAddress, on listener: Listener) async -> [UInt8]? {
+        let started = NIODeadline.now()
+        guard let address = IPNetwork.bytes(of: source), let client = clients.client(for: address) else {
+            metrics.drop(listener.rawValue, nas: "unknown", reason: "unknown_client")
+            logger.debug("packet from an unknown client dropped", metadata: ["source": "\(source)"])
+            return nil
+        }
+        let packet: RadiusPacket
+        do {
+            packet = try RadiusPacket(decoding: datagram, attributeLimit: settings.attributeLimit)
+            try packet.checkArrival(on: listener)
+            try packet.verifyRequest(secret: client.secret, policy: client.requestPolicy)
+        } catch let error as FrameError {
+            return dropped(listener, client, error.reason, "\(error)")
+        } catch let error as AuthenticityError {
+            return dropped(listener, client, error.reason, "\(error)")
+        } catch {
+            return dropped(listener, client, "invalid", "\(error)")
+        }
+        let key = DuplicateCache.Key(listener: listener, address: address, port: source.port ?? 0, identifier: packet.identifier)
+        switch duplicates.arrive(key, authenticator: packet.authenticator, now: started.uptimeNanoseconds) {
+        case .inProgress:
+            return dropped(listener, client, "duplicate_in_progress", nil)
+        case .resend(let reply):
+            metrics.request(listener.rawValue, nas: client.name, outcome: "duplicate_resent")
+            return reply
+        case .new:
+            break
+        }
+        let reply = await answer(packet, client: client, listener: listener)
+        duplicates.answer(key, authenticator: packet.authenticator, reply: reply, now: NIODeadline.now().uptimeNanoseconds)
+        metrics.observe(nanoseconds: (NIODeadline.now() - started).nanoseconds)
+        return reply
+    }
+
+    private func answer(_ packet: RadiusPacket, client: NASClient, listener: Listener) async -> [UInt8]? {
+        let now = clock()
+        let proxyStates = packet.all(AttributeType.proxyState).map { OutgoingAttribute(AttributeType.proxyState, Array($0)) }
+        do {
+            switch packet.code {
+            case .statusServer:
+                metrics.request(listener.rawValue, nas: client.name, outcome: "status_server")
+                let code: RadiusCode = listener == .authentication ? .accessAccept : .accountingResponse
+                return try encode(code, packet, client, proxyStates, messageAuthenticator: true, listener)
+            case .accessRequest:
+                switch try await authoriser.authorise(packet, client: client, now: now) {
+                case .accept(let attributes, let grant):
+                    metrics.request(listener.rawValue, nas: client.name, outcome: grant == nil ? "accept_balance" : "accept")
+                    do {
+                        return try encode(.accessAccept, packet, client, attributes + proxyStates, messageAuthenticator: true, listener)
+                    } catch {
+                        // Fail closed: an Accept that cannot be sent whole is not sent at all.
+                        logger.error("Access-Accept does not fit; rejecting", metadata: ["nas": "\(client.name)", "error": "\(error)"])
+                        return try encode(.accessReject, packet, client, proxyStates, messageAuthenticator: true, listener)
+                    }
+                case .reject(let denial):
+                    metrics.request(listener.rawValue, nas: client.name, outcome: "reject_" + denial.reason)
+                    logger.info("Access-Reject", metadata: ["nas": "\(client.name)", "reason": "\(denial.reason)",
+                                                            "user": "\(Self.masked(RequestFields(packet: packet).userName))"])
+                    return try encode(.accessReject, packet, client, denial.attributes(for: client.profile) + proxyStates,
+                                      messageAuthenticator: true, listener)
+                }
+            case .accountingRequest:
+                let outcome = try await recorder.record(packet, client: client, now: now)
+                metrics.request(listener.rawValue, nas: client.name, outcome: outcome)
+                return try encode(.accountingResponse, packet, client, proxyStates, messageAuthenticator: false, listener)
+            default:
+                return dropped(listener, client, "unexpected_code", nil)
+            }
+        } catch let error as LedgerError {
+            // Nothing durable, so no answer: the NAS retries or fails over (RFC 2866 section 2).
+            logger.error("ledger operation failed; request left unanswered", metadata: ["nas": "\(client.name)", "error": "\(error)"])
+            return dropped(listener, client, "ledger_failure", nil)
+        } catch {
+            logger.error("reply could not be encoded", metadata: ["nas": "\(client.name)", "error": "\(error)"])
+            return dropped(listener, client, "encode_failure", nil)
+        }
+    }
+
+    private func encode(_ code: RadiusCode, _ request: RadiusPacket, _ client: NASClient, _ attributes: [OutgoingAttribute],
+                        messageAuthenticator: Bool, _ listener: Listener) throws(EncodeError) -> [UInt8] {
+        let bytes = try PacketEncoder.response(code, to: request, attributes: attributes, secret: client.secret,
+                                               withMessageAuthenticator: messageAuthenticator)
+        metrics.reply(listener.rawValue, nas: client.name, code: "\(code)")
+        return bytes
+    }
+
+    private func dropped(_ listener: Listener, _ client: NASClient, _ reason: String, _ detail: String?) -> [UInt8]? {
+        metrics.drop(listener.rawValue, nas: client.name, reason: reason)
+        if let detail { logger.debug("packet dropped", metadata: ["nas": "\(client.name)", "reason": "\(reason)", "detail": "\(detail)"]) }
+        return nil
+    }
+
+    /// Logs show enough of a user name to tell calls apart, never a whole PIN.
+    static func masked(_ name: String?) -> String {
+        guard let name, !name.isEmpty else { return "-" }
+        let keep = min(4, name.count / 3)
+        return String(repeating: "*", count: name.count - keep) + name.suffix(keep)
+    }
+}

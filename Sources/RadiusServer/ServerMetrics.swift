@@ -1,0 +1,45 @@
+import CoreMetrics
+import Synchronization
+
+/// The server's counters, through swift-metrics (the executable bootstraps Prometheus). Metric
+/// objects are made once per label set and kept, so counting costs a dictionary lookup.
+public final class ServerMetrics: Sendable {
+    private let counters = Mutex<[String: Counter]>([:])
+    private let latency = Timer(label: "ratel_radius_request_duration_seconds", preferredDisplayUnit: .seconds)
+    private let openReservations = Gauge(label: "ratel_open_reservations")
+    private let liveCalls = Gauge(label: "ratel_live_calls")
+
+    public init() {}
+
+    /// A request that reached the policy, by listener, NAS and what came of it.
+    func request(_ listener: String, nas: String, outcome: String) {
+        count("ratel_radius_requests_total", [("listener", listener), ("nas", nas), ("outcome", outcome)])
+    }
+
+    /// A packet dropped without an answer, by reason (and NAS, where it is known).
+    func drop(_ listener: String, nas: String, reason: String) {
+        count("ratel_radius_dropped_total", [("listener", listener), ("nas", nas), ("reason", reason)])
+    }
+
+    func reply(_ listener: String, nas: String, code: String) {
+        count("ratel_radius_replies_total", [("listener", listener), ("nas", nas), ("code", code)])
+    }
+
+    func observe(nanoseconds: Int64) { latency.recordNanoseconds(nanoseconds) }
+
+    func gauges(openReservations open: Int, liveCalls live: Int) {
+        openReservations.record(open)
+        liveCalls.record(live)
+    }
+
+    private func count(_ label: String, _ dimensions: [(String, String)]) {
+        let key = dimensions.reduce(label) { $0 + "|" + $1.1 }
+        let counter = counters.withLock { counters in
+            if let existing = counters[key] { return existing }
+            let made = Counter(label: label, dimensions: dimensions)
+            counters[key] = made
+            return made
+        }
+        counter.increment()
+    }
+}
