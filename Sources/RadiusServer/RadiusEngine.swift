@@ -157,7 +157,7 @@ public final class RadiusEngine: Sendable {
     }
 
     /// Logs show enough of a user name to tell calls apart, never a whole PIN.
-    static func masked(_ name: String?) -> String {
+    public static func masked(_ name: String?) -> String {
         guard let name, !name.isEmpty else { return "-" }
         let keep = min(4, name.count / 3)
         return String(repeating: "*", count: name.count - keep) + name.suffix(keep)

@@ -33,7 +33,13 @@ public final class UDPListener: Sendable {
     public static func bind(host: String, port: Int, listener: Listener, engine: RadiusEngine, group: any EventLoopGroup,
                             receiveBufferBytes: Int = 4 << 20, maxInFlight: Int = 8192) async throws -> UDPListener {
         let flight = Flight(limit: maxInFlight)
-        let channel = try await DatagramBootstrap(group: group)
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        var bootstrap = DatagramBootstrap(group: group)
+        if case .v6 = address {
+            // Leaves IPv4 to its own socket, so `0.0.0.0` and `::` can both be bound to one port.
+            bootstrap = bootstrap.channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
+        }
+        let channel = try await bootstrap
             .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferBytes))
             .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: RadiusPacket.maximumLength + 1))
@@ -43,7 +49,7 @@ public final class UDPListener: Sendable {
                     try channel.pipeline.syncOperations.addHandler(DatagramHandler(engine: engine, listener: listener, flight: flight))
                 }
             }
-            .bind(host: host, port: port).get()
+            .bind(to: address).get()
         return try UDPListener(listener: listener, channel: channel, flight: flight)
     }
 

@@ -59,7 +59,7 @@ public enum PlanLoader {
         } catch {
             throw fail(nil, "not valid TOML")
         }
-        let fields = Fields(table: table, path: "", allowed: topKeys, fail: fail)
+        let fields = TOMLFields(table: table, path: "", allowed: topKeys, fail: fail)
         try fields.rejectUnknownKeys()
 
         let name = try fields.string("name")
@@ -96,7 +96,7 @@ public enum PlanLoader {
             for (position, element) in array.enumerated() {
                 let path = "rule[\(position + 1)]"
                 guard let ruleTable = element.table else { throw fail(path, "must be a table") }
-                let ruleFields = Fields(table: ruleTable, path: path + ".", allowed: ruleKeys, fail: fail)
+                let ruleFields = TOMLFields(table: ruleTable, path: path + ".", allowed: ruleKeys, fail: fail)
                 try ruleFields.rejectUnknownKeys()
                 let ruleName = try ruleFields.string("name")
                 guard ruleName != "default" else { throw fail(path + ".name", "'default' names the plan's default deck") }
@@ -188,55 +188,5 @@ public enum PlanLoader {
         }
         let bytes = [UInt8](data)
         return path.hasSuffix(".gz") ? try Gzip.inflate(bytes) : bytes
-    }
-}
-
-/// Typed access to one TOML table's keys, with errors that name the key's full path.
-private struct Fields {
-    let table: TOMLTable
-    let path: String
-    let allowed: Set<String>
-    let fail: (String?, String) -> PlanError
-
-    func rejectUnknownKeys() throws(PlanError) {
-        for key in table.keys.sorted() where !allowed.contains(key) {
-            throw fail(path + key, "unknown key (expected one of \(allowed.sorted().joined(separator: ", ")))")
-        }
-    }
-
-    func string(_ key: String) throws(PlanError) -> String {
-        guard let value = try optionalString(key) else { throw fail(path + key, "is required") }
-        return value
-    }
-
-    func optionalString(_ key: String) throws(PlanError) -> String? {
-        guard let value = table[key] else { return nil }
-        guard let text = value.string else { throw fail(path + key, "must be a string") }
-        return text
-    }
-
-    func optionalInt(_ key: String, in range: ClosedRange<Int64>) throws(PlanError) -> Int64? {
-        guard let value = table[key] else { return nil }
-        guard let number = value.int, range.contains(Int64(number)) else {
-            throw fail(path + key, "must be a whole number in \(range.lowerBound)...\(range.upperBound)")
-        }
-        return Int64(number)
-    }
-
-    func optionalBool(_ key: String) throws(PlanError) -> Bool? {
-        guard let value = table[key] else { return nil }
-        guard let flag = value.bool else { throw fail(path + key, "must be true or false") }
-        return flag
-    }
-
-    func optionalStrings(_ key: String) throws(PlanError) -> [String]? {
-        guard let value = table[key] else { return nil }
-        guard let array = value.array else { throw fail(path + key, "must be a list of strings") }
-        var strings: [String] = []
-        for element in array {
-            guard let text = element.string else { throw fail(path + key, "must be a list of strings") }
-            strings.append(text)
-        }
-        return strings
     }
 }

@@ -20,11 +20,17 @@ struct LedgerOptions: ParsableArguments {
     var actor: String?
 
     func open() async throws -> any LedgerStore {
+        try await Self.openStore(dataDirectory: dataDirectory, databaseURL: databaseURL, keyFile: keyFile)
+    }
+
+    /// The embedded SQLite ledger in `dataDirectory`, or the PostgreSQL one `databaseURL` (or
+    /// $RATEL_DATABASE) names.
+    static func openStore(dataDirectory: String, databaseURL: String?, keyFile: String?) async throws -> any LedgerStore {
         guard let url = databaseURL ?? ProcessInfo.processInfo.environment["RATEL_DATABASE"] else {
             return try SQLiteLedgerStore.open(directory: dataDirectory, keyFile: keyFile)
         }
         guard DatabaseURL.isPostgres(url) else {
-            throw LedgerError.invalid("--database takes a postgres:// URL, got \(DatabaseURL.redacted(url))")
+            throw LedgerError.invalid("the database must be a postgres:// URL, got \(DatabaseURL.redacted(url))")
         }
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         return try await PostgresLedgerStore.open(url: url, keyFile: keyFile ?? dataDirectory + "/ratel.key")

@@ -8,7 +8,7 @@ struct Ratel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ratel",
         abstract: "Real-time VoIP rating and prepaid PIN engine.",
-        subcommands: [RateCommand.self, PinsCommand.self, BatchesCommand.self, LedgerCommand.self]
+        subcommands: [ServeCommand.self, CallsCommand.self, RateCommand.self, PinsCommand.self, BatchesCommand.self, LedgerCommand.self]
     )
 
     static func main() async {
