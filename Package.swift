@@ -142,6 +142,12 @@ let package = Package(
             resources: [.copy("vectors")],
             swiftSettings: strictSettings
         ),
+        // Starts `ratel serve` and talks to it with radclient and pyrad; needs `swift build` first.
+        .testTarget(
+            name: "RadiusIntegrationTests",
+            exclude: ["pyrad_checks.py"],
+            swiftSettings: strictSettings
+        ),
         // Drives the built `ratel` binary the way an operator does; needs `swift build` first.
         .testTarget(
             name: "RatelCLITests",

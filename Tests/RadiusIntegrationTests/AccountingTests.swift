@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+/// Accounting from radclient and pyrad: debits equal the rated cost, once, and are durable.
+@Suite(.serialized) struct AccountingTests {
+    static let called = "359888123456"
+
+    /// What `ratel rate` says a call costs, in micros.
+    static func ratedMicros(start: Int64, seconds: Int64) throws -> Int64 {
+        let iso = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(start)))
+        let rate = try Tool.ratel(["rate", "--plan", "ratesheets/retail/plan.toml", "--number", called, "--start", iso,
+                                   "--duration", String(seconds)])
+        guard let range = rate.stdout.range(of: "\"cost\": \"") else { throw ToolError("ratel rate: \(rate.stdout)\(rate.stderr)") }
+        return micros(String(rate.stdout[range.upperBound...].prefix { $0 != "\"" }))
+    }
+
+    static func micros(_ text: String) -> Int64 {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        let fraction = parts.count > 1 ? String(parts[1]).padding(toLength: 6, withPad: "0", startingAt: 0) : "000000"
+        let whole = Int64(parts[0]) ?? 0
+        return whole * 1_000_000 + (whole < 0 || text.hasPrefix("-") ? -1 : 1) * (Int64(fraction) ?? 0)
+    }
+
+    static func balance(_ server: RatelServer, _ pin: String) throws -> Int64 {
+        let show = try Tool.ratel(["pins", "show", "--data", server.data, pin])
+        guard let range = show.stdout.range(of: "\"balance\": \"") else { throw ToolError("pins show: \(show.stderr)") }
+        return micros(String(show.stdout[range.upperBound...].prefix { $0 != "\"" }))
+    }
+
+    func authorise(_ server: RatelServer, _ card: (pin: String, password: String), session: String) throws -> RadclientReply {
+        try Tool.radclient(["User-Name = \"\(card.pin)\"", "User-Password = \"\(card.password)\"", "Called-Station-Id = \"\(Self.called)\"",
+                            "Acct-Session-Id = \"\(session)\"", "Message-Authenticator = 0x00"],
+                           server: "127.0.0.1:\(server.authV4)", kind: "auth", secret: "lab-secret")
+    }
+
+    func account(_ server: RatelServer, _ lines: [String]) throws -> RadclientReply {
+        try Tool.radclient(lines + ["NAS-IP-Address = 127.0.0.1"], server: "127.0.0.1:\(server.acctV4)", kind: "acct", secret: "lab-secret")
+    }
+
+    @Test func startInterimStopDebitsTheRatedCostOnce() throws {
+        let server = try RatelServer()
+        let cards = try server.issue(count: 4, value: "5.00")
+        try server.start()
+        defer { server.stop() }
+        let now = Int64(Date().timeIntervalSince1970)
+
+        #expect(try authorise(server, cards[0], session: "call-1").code == "Access-Accept")
+        let start = try account(server, ["Acct-Status-Type = Start", "Acct-Session-Id = \"call-1\"", "Event-Timestamp = \(now - 125)"])
+        #expect(start.code == "Accounting-Response", "\(start)")
+        let live = try server.get("/calls")
+        #expect(live.contains("\"key\": \"lab/call-1\"") && live.contains("\"state\": \"answered\""), "\(live)")
+        let interim = try account(server, ["Acct-Status-Type = Interim-Update", "Acct-Session-Id = \"call-1\"", "Acct-Session-Time = 60"])
+        #expect(interim.code == "Accounting-Response")
+        let stop = try account(server, ["Acct-Status-Type = Stop", "Acct-Session-Id = \"call-1\"", "Acct-Session-Time = 125",
+                                        "Event-Timestamp = \(now)", "Acct-Terminate-Cause = User-Request"])
+        #expect(stop.code == "Accounting-Response", "\(stop)")
+        // The same Stop again, as a new packet (Acct-Delay-Time changed): answered, not debited twice.
+        let again = try account(server, ["Acct-Status-Type = Stop", "Acct-Session-Id = \"call-1\"", "Acct-Session-Time = 125",
+                                         "Event-Timestamp = \(now)", "Acct-Delay-Time = 3"])
+        #expect(again.code == "Accounting-Response")
+
+        // A call that failed downstream releases its reservation without a charge.
+        #expect(try authorise(server, cards[1], session: "call-2").code == "Access-Accept")
+        #expect(try account(server, ["Acct-Status-Type = Failed", "Acct-Session-Id = \"call-2\""]).code == "Accounting-Response")
+
+        // Accounting-On: the NAS rebooted; every call it had open before is gone.
+        #expect(try authorise(server, cards[2], session: "call-3").code == "Access-Accept")
+        #expect(try server.get("/calls").contains("lab/call-3"))
+        #expect(try account(server, ["Acct-Status-Type = Accounting-On", "Acct-Session-Id = \"00000000\"",
+                                     "Event-Timestamp = \(Int64(Date().timeIntervalSince1970) + 1)"]).code == "Accounting-Response")
+        #expect(try !server.get("/calls").contains("lab/call-3"))
+
+        // A Stop the server never authorised (no Access-Request, no Start) still bills the caller.
+        #expect(try account(server, ["Acct-Status-Type = Stop", "Acct-Session-Id = \"walk-in\"", "User-Name = \"\(cards[3].pin)\"",
+                                     "Called-Station-Id = \"\(Self.called)\"", "Acct-Session-Time = 60",
+                                     "Event-Timestamp = \(now)"]).code == "Accounting-Response")
+
+        let stopped = server.stop()
+        #expect(stopped.status == 0, "\(stopped.output)")
+        #expect(try Self.balance(server, cards[0].pin) == 5_000_000 - Self.ratedMicros(start: now - 125, seconds: 125))
+        #expect(try Self.balance(server, cards[1].pin) == 5_000_000)
+        #expect(try Self.balance(server, cards[2].pin) == 5_000_000)
+        #expect(try Self.balance(server, cards[3].pin) == 5_000_000 - Self.ratedMicros(start: now - 60, seconds: 60))
+        let check = try Tool.ratel(["ledger", "check", "--data", server.data])
+        #expect(check.status == 0 && check.stdout.contains("\"problems\": []"), "\(check.stdout)")
+    }
+
+    @Test func concurrentCallsOnOnePinNeverOverdraw() throws {
+        let server = try RatelServer()
+        let card = try server.issue(count: 1, value: "1.00", maxCalls: 20)[0]
+        try server.start()
+        defer { server.stop() }
+        let requests = (0..<12).map { index in
+            ["User-Name = \"\(card.pin)\"", "User-Password = \"\(card.password)\"", "Called-Station-Id = \"\(Self.called)\"",
+             "Acct-Session-Id = \"parallel-\(index)\"", "Message-Authenticator = 0x00"].joined(separator: "\n")
+        }
+        let result = try Tool.run("/usr/bin/radclient", ["-x", "-r", "1", "-t", "3", "-p", "12", "127.0.0.1:\(server.authV4)", "auth", "lab-secret"],
+                                  input: requests.joined(separator: "\n\n") + "\n")
+        let accepted = result.stdout.components(separatedBy: "Received Access-Accept").count - 1
+        let rejected = result.stdout.components(separatedBy: "Received Access-Reject").count - 1
+        #expect(accepted >= 1 && accepted + rejected == 12, "\(result.stdout)")
+        // Each accepted call talks for its whole grant; the debits together stay within the balance.
+        var grants: [(session: String, seconds: Int)] = []
+        for block in result.stdout.components(separatedBy: "Received Access-Accept").dropFirst() {
+            let reply = RadclientReply(status: 0, text: "Received " + block)
+            guard let seconds = reply.value("Session-Timeout").flatMap(Int.init), let hex = reply.value("Class") else { continue }
+            let bytes = stride(from: 2, to: hex.count, by: 2).compactMap { offset -> UInt8? in
+                let start = hex.index(hex.startIndex, offsetBy: offset)
+                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)
+            }
+            grants.append((String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "ratel:lab/", with: ""), seconds))
+        }
+        #expect(grants.count == accepted, "\(result.stdout)")
+        let calls = try server.get("/calls")
+        let held = calls.components(separatedBy: "\"held\": \"").dropFirst().map { Self.micros(String($0.prefix { $0 != "\"" })) }
+        #expect(held.reduce(0, +) <= 1_000_000 && held.count == accepted, "\(calls)")
+        let now = Int64(Date().timeIntervalSince1970)
+        for (session, seconds) in grants {
+            let stop = try account(server, ["Acct-Status-Type = Stop", "Acct-Session-Id = \"\(session)\"", "Acct-Session-Time = \(seconds)",
+                                            "Event-Timestamp = \(now)"])
+            #expect(stop.code == "Accounting-Response")
+        }
+        server.stop()
+        #expect(try Self.balance(server, card.pin) >= 0)
+        let check = try Tool.ratel(["ledger", "check", "--data", server.data])
+        #expect(check.status == 0 && check.stdout.contains("\"problems\": []") && check.stdout.contains("\"overruns\": 0"), "\(check.stdout)")
+    }
+
+    @Test func retransmissionsGetTheCachedReplyAndUnknownClientsNone() throws {
+        let server = try RatelServer()
+        let card = try server.issue(count: 1, value: "5.00")[0]
+        try server.start()
+        defer { server.stop() }
+        let script = RatelServer.packageRoot + "/Tests/RadiusIntegrationTests/pyrad_checks.py"
+        let observed = try Tool.run("/usr/bin/python3", [script, "retransmit", "127.0.0.1", String(server.authV4), String(server.acctV4),
+                                                         "lab-secret", card.pin, card.password])
+        #expect(observed.status == 0, "\(observed.stderr)")
+        let json = observed.stdout
+        #expect(json.contains("\"auth_first_code\": 2") && json.contains("\"auth_identical\": true"), "\(json)")
+        #expect(json.contains("\"auth_proxy_states\": [\"first\", \"second\"]") && json.contains("\"auth_message_authenticator_first\": true"))
+        #expect(json.contains("\"acct_1_identical\": true") && json.contains("\"acct_2_identical\": true") && json.contains("\"late_stop_code\": 5"))
+        let stranger = try Tool.run("/usr/bin/python3", [script, "unknown-client", "127.0.0.1", String(server.authV4), "lab-secret"])
+        #expect(stranger.stdout.contains("\"reply\": false"), "\(stranger.stdout)\(stranger.stderr)")
+        #expect(try server.get("/metrics").contains("reason=\"unknown_client\""))
+        let metrics = try server.get("/metrics")
+        #expect(metrics.contains("outcome=\"duplicate_resent\""), "\(metrics)")
+        server.stop()
+        // One call of 61 s, debited once although its Stop came three times.
+        let cost = try Self.ratedMicros(start: Int64(Date().timeIntervalSince1970) - 61, seconds: 61)
+        #expect(try Self.balance(server, card.pin) == 5_000_000 - cost)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+/// Access-Requests from radclient (FreeRADIUS 3.2) to a running `ratel serve`.
+@Suite(.serialized) struct AuthenticationTests {
+    @Test func papChapAndRefusals() throws {
+        let server = try RatelServer()
+        let cards = try server.issue(count: 2, value: "5.00")
+        try server.start()
+        defer { server.stop() }
+        let lab = "127.0.0.1:\(server.authV4)"
+        let (pin, password) = cards[0]
+
+        let accept = try Tool.radclient(["User-Name = \"\(pin)\"", "User-Password = \"\(password)\"",
+                                         "Called-Station-Id = \"+359888123456\"", "Acct-Session-Id = \"pap-1\"",
+                                         "Message-Authenticator = 0x00"], server: lab, kind: "auth", secret: "lab-secret")
+        #expect(accept.code == "Access-Accept", "\(accept)")
+        let grant = Int(accept.value("Session-Timeout") ?? "") ?? 0
+        #expect(grant > 60 && grant <= 10_800, "\(accept)")
+        #expect(accept.value("Class") == "0x" + Array("ratel:lab/pap-1".utf8).map { String(format: "%02x", $0) }.joined())
+
+        // CHAP: radclient hashes CHAP-Password with a fresh challenge.
+        let chap = try Tool.radclient(["User-Name = \"\(cards[1].pin)\"", "CHAP-Password = \"\(cards[1].password)\"",
+                                       "Called-Station-Id = \"00359888123456\"", "Message-Authenticator = 0x00"],
+                                      server: lab, kind: "auth", secret: "lab-secret")
+        #expect(chap.code == "Access-Accept" && chap.value("Session-Timeout") != nil, "\(chap)")
+
+        let wrong = try Tool.radclient(["User-Name = \"\(pin)\"", "User-Password = \"nope\"", "Message-Authenticator = 0x00"],
+                                       server: lab, kind: "auth", secret: "lab-secret")
+        #expect(wrong.code == "Access-Reject" && wrong.value("Reply-Message") == "Wrong PIN or password", "\(wrong)")
+        let unknown = try Tool.radclient(["User-Name = \"999\"", "User-Password = \"x\"", "Message-Authenticator = 0x00"],
+                                         server: lab, kind: "auth", secret: "lab-secret")
+        #expect(unknown.code == "Access-Reject" && unknown.value("Reply-Message") == "Unknown account", "\(unknown)")
+        let noRate = try Tool.radclient(["User-Name = \"\(pin)\"", "User-Password = \"\(password)\"",
+                                         "Called-Station-Id = \"abc\"", "Message-Authenticator = 0x00"],
+                                        server: lab, kind: "auth", secret: "lab-secret")
+        #expect(noRate.code == "Access-Reject" && noRate.value("Reply-Message") == "The called number is not a valid number")
+
+        // Silently dropped: a wrong shared secret, and no Message-Authenticator where it is required.
+        let badSecret = try Tool.radclient(["User-Name = \"\(pin)\"", "User-Password = \"\(password)\"", "Message-Authenticator = 0x00"],
+                                           server: lab, kind: "auth", secret: "not-the-secret")
+        #expect(badSecret.code == nil, "\(badSecret)")
+        let noAuthenticator = try Tool.radclient(["User-Name = \"\(pin)\"", "User-Password = \"\(password)\""],
+                                                 server: lab, kind: "auth", secret: "lab-secret")
+        #expect(noAuthenticator.code == nil, "\(noAuthenticator)")
+
+        // Status-Server is answered with no side effects.
+        let status = try Tool.radclient(["Message-Authenticator = 0x00"], server: lab, kind: "status", secret: "lab-secret")
+        #expect(status.code == "Access-Accept", "\(status)")
+
+        let metrics = try server.get("/metrics")
+        #expect(metrics.contains("reason=\"message_authenticator_mismatch\""), "\(metrics)")
+        #expect(metrics.contains("reason=\"missing_message_authenticator\""))
+        #expect(metrics.contains("outcome=\"reject_wrong_password\""))
+        // Logs never carry a PIN or a password in full.
+        let stopped = server.stop()
+        #expect(stopped.status == 0 && stopped.output.contains("ratel: stopped"), "\(stopped.output)")
+        #expect(!stopped.output.contains(pin) && !stopped.output.contains(password))
+    }
+
+    @Test func bruteForceIsThrottled() throws {
+        let server = try RatelServer()
+        let cards = try server.issue(count: 1, value: "5.00")
+        try server.start()
+        defer { server.stop() }
+        let lab = "127.0.0.1:\(server.authV4)"
+        for _ in 0..<3 {
+            let wrong = try Tool.radclient(["User-Name = \"\(cards[0].pin)\"", "User-Password = \"guess\"", "Message-Authenticator = 0x00"],
+                                           server: lab, kind: "auth", secret: "lab-secret")
+            #expect(wrong.value("Reply-Message") == "Wrong PIN or password", "\(wrong)")
+        }
+        // Locked out now: even the right password is refused unchecked.
+        let locked = try Tool.radclient(["User-Name = \"\(cards[0].pin)\"", "User-Password = \"\(cards[0].password)\"",
+                                         "Message-Authenticator = 0x00"], server: lab, kind: "auth", secret: "lab-secret")
+        #expect(locked.code == "Access-Reject" && locked.value("Reply-Message") == "Too many failed attempts; try again later")
+    }
+
+    @Test func ciscoTwoStageOverIPv6WithoutMessageAuthenticator() throws {
+        let server = try RatelServer()
+        let cards = try server.issue(count: 1, value: "5.00")
+        try server.start()
+        defer { server.stop() }
+        let gateway = "[::1]:\(server.authV6)"
+        let (pin, password) = cards[0]
+        let conference = "h323-conf-id=02102944 600a1899 3fd61009 0e2f3cc5"
+        // Stage one: the account and PIN, no destination yet: the balance.
+        let stageOne = try Tool.radclient(["User-Name = \"\(pin)\"", "User-Password = \"\(password)\"",
+                                           "Cisco-AVPair = \"\(conference)\""], server: gateway, kind: "auth", secret: "gw-secret")
+        #expect(stageOne.code == "Access-Accept", "\(stageOne)")
+        #expect(stageOne.value("h323-credit-amount") == "h323-credit-amount=5.00", "\(stageOne)")
+        #expect(stageOne.value("h323-currency") == "h323-currency=EUR")
+        #expect(stageOne.value("h323-billing-model") == "h323-billing-model=1")
+        #expect(stageOne.value("h323-return-code") == "h323-return-code=0")
+        // Stage two: the destination, without the password again (the gateway's Call-Check).
+        let stageTwo = try Tool.radclient(["User-Name = \"\(pin)\"", "Called-Station-Id = \"0011#00359888123456\"",
+                                           "h323-conf-id = \"\(conference)\""], server: gateway, kind: "auth", secret: "gw-secret")
+        #expect(stageTwo.code == "Access-Reject" && stageTwo.value("h323-return-code") == "h323-return-code=11", "\(stageTwo)")
+        let plain = try Tool.radclient(["User-Name = \"\(pin)\"", "Called-Station-Id = \"00359888123456\"",
+                                        "h323-conf-id = \"\(conference)\""], server: gateway, kind: "auth", secret: "gw-secret")
+        #expect(plain.code == "Access-Accept", "\(plain)")
+        let credit = plain.value("h323-credit-time").map { $0.replacingOccurrences(of: "h323-credit-time=", with: "") }
+        #expect(credit != nil && credit == plain.value("Session-Timeout"), "\(plain)")
+        // An unknown account gets Cisco's return code 1 beside the Reply-Message.
+        let unknown = try Tool.radclient(["User-Name = \"4242\"", "User-Password = \"x\""], server: gateway, kind: "auth", secret: "gw-secret")
+        #expect(unknown.code == "Access-Reject" && unknown.value("h323-return-code") == "h323-return-code=1", "\(unknown)")
+    }
+
+    @Test func invalidConfigurationNamesTheKey() throws {
+        let server = try RatelServer(config: "[[client]]\nname = \"x\"\naddress = \"10.0.0.0/33\"\nsecret = \"s\"\n")
+        let result = try Tool.ratel(["serve", "--config", server.data + "/ratel.toml"])
+        #expect(result.status == 1 && result.stderr.contains("client[0].address"), "\(result.stderr)")
+        let unknownKey = try RatelServer(config: "[limits]\nreservation_grase = 5\n")
+        let second = try Tool.ratel(["serve", "--config", unknownKey.data + "/ratel.toml"])
+        #expect(second.status == 1 && second.stderr.contains("limits.reservation_grase: unknown key"), "\(second.stderr)")
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Testing
+
+/// A `ratel serve` child process on loopback ports the kernel picks, with its own data directory.
+final class RatelServer {
+    static let packageRoot = #filePath.components(separatedBy: "/Tests/")[0]
+
+    let data: String
+    let process = Process()
+    private let output = Output()
+    var authV4 = 0, authV6 = 0, acctV4 = 0, acctV6 = 0, metrics = 0
+
+    final class Output: @unchecked Sendable {
+        private let lock = NSLock()
+        private var text = ""
+        func append(_ data: Data) { lock.withLock { text += String(decoding: data, as: UTF8.self) } }
+        var value: String { lock.withLock { text } }
+    }
+
+    static let config = """
+        [listen]
+        auth = ["127.0.0.1:0", "[::1]:0"]
+        acct = ["127.0.0.1:0", "[::1]:0"]
+        metrics = "127.0.0.1:0"
+
+        [plans]
+        default = "ratesheets/retail/plan.toml"
+
+        [limits]
+        max_failures = 3
+        reservation_grace = 60
+
+        [logging]
+        level = "debug"
+
+        [[client]]
+        name = "lab"
+        address = "127.0.0.1"
+        secret = "lab-secret"
+
+        [[client]]
+        name = "gw"
+        address = "::1"
+        secret = "gw-secret"
+        profile = "cisco"
+        require_message_authenticator = false
+        """
+
+    init(config: String = RatelServer.config) throws {
+        data = FileManager.default.temporaryDirectory.appendingPathComponent("ratel-radius-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try config.write(toFile: data + "/ratel.toml", atomically: true, encoding: .utf8)
+    }
+
+    /// Issues PINs before the server holds the ledger; returns (pin, password) pairs.
+    func issue(count: Int, value: String, maxCalls: Int = 1) throws -> [(pin: String, password: String)] {
+        let csv = data + "/cards-\(UUID().uuidString).csv"
+        let result = try Tool.ratel(["pins", "generate", "--data", data, "--count", String(count), "--value", value,
+                                     "--activation", "immediate", "--max-calls", String(maxCalls), "--out", csv])
+        guard result.status == 0 else { throw ToolError("pins generate: \(result.stderr)") }
+        return try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").dropFirst().map { line in
+            let fields = line.split(separator: ",")
+            return (String(fields[0]), String(fields[1]))
+        }
+    }
+
+    func start() throws {
+        process.executableURL = try Tool.ratelExecutable
+        process.arguments = ["serve", "--config", data + "/ratel.toml", "--data", data]
+        process.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let output = self.output
+        out.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
+        err.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while !output.value.contains("ratel: clients:") {
+            guard process.isRunning, Date() < deadline else { throw ToolError("ratel serve did not start:\n\(output.value)") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let text = output.value
+        func ports(after marker: String) -> [Int] {
+            guard let range = text.range(of: marker) else { return [] }
+            let line = text[range.upperBound...].prefix { $0 != ";" && $0 != "\n" }
+            return line.split(separator: ",").compactMap { Int($0.split(separator: ":").last ?? "") }
+        }
+        let auth = ports(after: "authentication on "), acct = ports(after: "accounting on ")
+        guard auth.count == 2, acct.count == 2 else { throw ToolError("cannot read the ports from:\n\(text)") }
+        (authV4, authV6, acctV4, acctV6) = (auth[0], auth[1], acct[0], acct[1])
+        if let range = text.range(of: "metrics on http://127.0.0.1:") {
+            metrics = Int(text[range.upperBound...].prefix { $0.isNumber }) ?? 0
+        }
+    }
+
+    /// SIGTERM, as an operator's service manager sends it; returns the exit status and all output.
+    @discardableResult
+    func stop() -> (status: Int32, output: String) {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        return (process.terminationStatus, output.value)
+    }
+
+    var log: String { output.value }
+
+    func get(_ path: String) throws -> String {
+        try Tool.run("/usr/bin/env", ["python3", "-c",
+            "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:\(metrics)\(path)').read().decode())"]).stdout
+    }
+
+    deinit {
+        if process.isRunning { process.interrupt() }
+        try? FileManager.default.removeItem(atPath: data)
+    }
+}
+
+struct ToolError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs the real clients and the built `ratel`.
+enum Tool {
+    static var ratelExecutable: URL {
+        get throws {
+            let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            for folder in [bundleFolder, bundleFolder.deletingLastPathComponent()] {
+                let candidate = folder.appendingPathComponent("ratel")
+                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            }
+            let fallback = URL(fileURLWithPath: RatelServer.packageRoot + "/.build/debug/ratel")
+            guard FileManager.default.isExecutableFile(atPath: fallback.path) else {
+                throw ToolError("ratel binary not found; run `swift build --build-tests` first")
+            }
+            return fallback
+        }
+    }
+
+    static func ratel(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try run(ratelExecutable.path, arguments)
+    }
+
+    static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: RatelServer.packageRoot)
+        let out = Pipe(), err = Pipe(), stdin = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// radclient (Debian freeradius-utils): one try, one second, so a dropped request fails fast.
+    static func radclient(_ attributes: [String], server: String, kind: String, secret: String,
+                          extra: [String] = []) throws -> RadclientReply {
+        let result = try run("/usr/bin/radclient", ["-x", "-r", "1", "-t", "2"] + extra + [server, kind, secret],
+                             input: attributes.joined(separator: "\n") + "\n")
+        return RadclientReply(status: result.status, text: result.stdout + result.stderr)
+    }
+}
+
+/// What radclient printed about the reply.
+struct RadclientReply: CustomStringConvertible {
+    let status: Int32
+    let text: String
+
+    var code: String? {
+        guard let range = text.range(of: "Received ") else { return nil }
+        return String(text[range.upperBound...].prefix { $0 != " " })
+    }
+
+    /// The value radclient printed for an attribute of the reply (quotes removed).
+    func value(_ name: String) -> String? {
+        guard let received = text.range(of: "Received ") else { return nil }
+        for line in text[received.upperBound...].split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix(name + " = ") else { continue }
+            return String(trimmed.dropFirst(name.count + 3)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+        return nil
+    }
+
+    var description: String { text }
+}

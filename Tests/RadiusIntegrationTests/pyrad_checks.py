@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""Checks driven with pyrad (Debian python3-pyrad), a RADIUS client Ratel's authors did not write.
+
+usage: pyrad_checks.py retransmit HOST AUTH_PORT ACCT_PORT SECRET PIN PASSWORD
+       pyrad_checks.py unknown-client HOST AUTH_PORT SECRET
+Prints one JSON object of observations.
+"""
+import hashlib, hmac, json, os, socket, sys, tempfile
+from pyrad import packet
+from pyrad.dictionary import Dictionary
+
+DICTIONARY = """
+ATTRIBUTE User-Name 1 string
+ATTRIBUTE User-Password 2 string
+ATTRIBUTE NAS-IP-Address 4 ipaddr
+ATTRIBUTE Reply-Message 18 string
+ATTRIBUTE Class 25 octets
+ATTRIBUTE Session-Timeout 27 integer
+ATTRIBUTE Called-Station-Id 30 string
+ATTRIBUTE Proxy-State 33 octets
+ATTRIBUTE Acct-Status-Type 40 integer
+ATTRIBUTE Acct-Delay-Time 41 integer
+ATTRIBUTE Acct-Session-Id 44 string
+ATTRIBUTE Acct-Session-Time 46 integer
+ATTRIBUTE Message-Authenticator 80 octets
+"""
+
+
+def dictionary():
+    with tempfile.NamedTemporaryFile("w", suffix=".dict", delete=False) as handle:
+        handle.write(DICTIONARY)
+    try:
+        return Dictionary(handle.name)
+    finally:
+        os.unlink(handle.name)
+
+
+def sign(raw, secret):
+    """Fills a zeroed Message-Authenticator (RFC 3579 3.2): HMAC-MD5 over the whole packet."""
+    raw = bytearray(raw)
+    index = 20
+    while index < len(raw):
+        kind, length = raw[index], raw[index + 1]
+        if kind == 80:
+            raw[index + 2:index + 18] = hmac.new(secret, bytes(raw), hashlib.md5).digest()
+        index += length
+    return bytes(raw)
+
+
+def exchange(sock, address, raw, timeout=2.0):
+    sock.settimeout(timeout)
+    sock.sendto(raw, address)
+    try:
+        return sock.recvfrom(4096)[0]
+    except socket.timeout:
+        return None
+
+
+def access_request(dictionary, secret, pin, password, session, proxy_states=()):
+    request = packet.AuthPacket(code=packet.AccessRequest, secret=secret, dict=dictionary)
+    request["User-Name"] = pin
+    request["User-Password"] = request.PwCrypt(password)
+    request["Called-Station-Id"] = "359888123456"
+    request["Acct-Session-Id"] = session
+    for state in proxy_states:
+        request.AddAttribute("Proxy-State", state)
+    request["Message-Authenticator"] = b"\x00" * 16
+    return sign(request.RequestPacket(), secret)
+
+
+def retransmit(host, auth_port, acct_port, secret, pin, password):
+    secret = secret.encode()
+    dictionary = dictionary_
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    raw = access_request(dictionary, secret, pin, password, "retry-1", proxy_states=(b"first", b"second"))
+    first = exchange(sock, (host, auth_port), raw)
+    second = exchange(sock, (host, auth_port), raw)
+    reply = packet.Packet(packet=first, dict=dictionary, secret=secret) if first else None
+    observations = {
+        "auth_first_code": first[0] if first else None,
+        "auth_identical": first is not None and first == second,
+        "auth_proxy_states": [value.decode() for value in reply["Proxy-State"]] if reply else [],
+        "auth_message_authenticator_first": first is not None and first[20] == 80,
+    }
+    # Accounting Start then Stop, each sent twice as radcli does (same Identifier and authenticator).
+    for status, extra in ((1, {}), (2, {"Acct-Session-Time": 61})):
+        request = packet.AcctPacket(code=packet.AccountingRequest, secret=secret, dict=dictionary)
+        request["User-Name"] = pin
+        request["Acct-Status-Type"] = status
+        request["Acct-Session-Id"] = "retry-1"
+        request["NAS-IP-Address"] = "127.0.0.1"
+        for key, value in extra.items():
+            request[key] = value
+        raw = request.RequestPacket()
+        one = exchange(sock, (host, acct_port), raw)
+        two = exchange(sock, (host, acct_port), raw)
+        observations["acct_%d_codes" % status] = [one[0] if one else None, two[0] if two else None]
+        observations["acct_%d_identical" % status] = one is not None and one == two
+    # A Stop retransmitted with a new Acct-Delay-Time is a new packet: it must not debit again.
+    request = packet.AcctPacket(code=packet.AccountingRequest, secret=secret, dict=dictionary)
+    request["User-Name"] = pin
+    request["Acct-Status-Type"] = 2
+    request["Acct-Session-Id"] = "retry-1"
+    request["Acct-Session-Time"] = 61
+    request["Acct-Delay-Time"] = 7
+    request["NAS-IP-Address"] = "127.0.0.1"
+    late = exchange(sock, (host, acct_port), request.RequestPacket())
+    observations["late_stop_code"] = late[0] if late else None
+    return observations
+
+
+def unknown_client(host, auth_port, secret):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.2", 0))
+    raw = access_request(dictionary_, secret.encode(), "1", "x", "stranger")
+    return {"reply": exchange(sock, (host, auth_port), raw, timeout=1.0) is not None}
+
+
+dictionary_ = dictionary()
+if __name__ == "__main__":
+    command, arguments = sys.argv[1], sys.argv[2:]
+    if command == "retransmit":
+        host, auth, acct, secret, pin, password = arguments
+        result = retransmit(host, int(auth), int(acct), secret, pin, password)
+    elif command == "unknown-client":
+        host, auth, secret = arguments
+        result = unknown_client(host, int(auth), secret)
+    else:
+        sys.exit("unknown command " + command)
+    print(json.dumps(result))
