@@ -1,7 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Everything else is optional.
 SWIFT ?= swift
 RATEL = .build/debug/ratel
-PLAN ?= ratesheets/retail/plan.toml
 
 .PHONY: run test build deps bench bench-ledger ratesheets clean
 
@@ -11,10 +10,9 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# The main job on the embedded default: check the shipped retail plan and rate a sample call.
+# The main job on the embedded default: the RADIUS server, with a loopback demo client and demo PINs.
 run: build
-	$(RATEL) rate --plan $(PLAN) --check
-	$(RATEL) rate --plan $(PLAN) --number +359888123456 --start 2026-11-20T21:59:00+02:00 --duration 125 --budget 5.00
+	$(RATEL) serve --demo
 
 # Builds everything once (the CLI tests run the real binary), starts a throwaway PostgreSQL on
 # loopback for the shared-store tests, then runs every test.
