@@ -1,3 +1,5 @@
+import RatingEngine
+
 /// What a finished call leaves behind, stored as the committed reservation's `details` (a JSON
 /// object) so the debit and its record are made durable together. The CDR collector reads these.
 struct CallRecord: Sendable, Equatable {
@@ -24,21 +26,5 @@ struct CallRecord: Sendable, Equatable {
         return "{" + members.joined(separator: ",") + "}"
     }
 
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
+    static func quoted(_ text: String) -> String { JSONText.quoted(text) }
 }

@@ -51,14 +51,7 @@ public enum PlanLoader {
     public static func parse(_ text: String, source: String,
                              loadDeck: (String) throws(DeckError) -> RateDeck) throws(PlanError) -> TariffPlan {
         func fail(_ key: String?, _ message: String) -> PlanError { PlanError(source: source, key: key, message: message) }
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw fail(nil, "line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
-        } catch {
-            throw fail(nil, "not valid TOML")
-        }
+        let table = try TOMLFields<PlanError>.document(text, fail: fail)
         let fields = TOMLFields(table: table, path: "", allowed: topKeys, fail: fail)
         try fields.rejectUnknownKeys()
 

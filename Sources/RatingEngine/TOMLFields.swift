@@ -14,6 +14,17 @@ package struct TOMLFields<Failure: Error> {
         self.fail = fail
     }
 
+    /// Parses a whole document; a syntax error names its line and column.
+    package static func document(_ text: String, fail: (String?, String) -> Failure) throws(Failure) -> TOMLTable {
+        do {
+            return try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw fail(nil, "line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+        } catch {
+            throw fail(nil, "not valid TOML")
+        }
+    }
+
     package func rejectUnknownKeys() throws(Failure) {
         for key in table.keys.sorted() where !allowed.contains(key) {
             throw fail(path + key, "unknown key (expected one of \(allowed.sorted().joined(separator: ", ")))")

@@ -1,4 +1,5 @@
 import Foundation
+import RatingEngine
 
 /// JSON with keys in the order written: `ratel` output is read by people as well as scripts,
 /// and Foundation's encoder on Linux orders keys arbitrarily.
@@ -29,19 +30,5 @@ enum JSON {
         FileHandle.standardOutput.write(Data((rendered() + "\n").utf8))
     }
 
-    static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
+    static func quote(_ text: String) -> String { JSONText.quoted(text) }
 }

@@ -41,14 +41,7 @@ struct ServeConfiguration {
         func fail(_ key: String?, _ message: String) -> ConfigurationError {
             ConfigurationError("\(source): \(key.map { "\($0): " } ?? "")\(message)")
         }
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw fail(nil, "line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
-        } catch {
-            throw fail(nil, "not valid TOML")
-        }
+        let table = try TOMLFields<ConfigurationError>.document(text, fail: fail)
         var config = ServeConfiguration()
         try TOMLFields(table: table, path: "", allowed: topKeys, fail: fail).rejectUnknownKeys()
         func section(_ name: String, _ keys: Set<String>) throws(ConfigurationError) -> TOMLFields<ConfigurationError>? {
