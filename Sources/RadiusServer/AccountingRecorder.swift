@@ -32,11 +32,13 @@ struct AccountingRecorder: Sendable {
         case StatusType.stop? where fields.acctSessionID == "00000000" && (fields.sessionTime ?? 0) == 0:
             return try await nasRestarted(client, before: event, now: now)  // a reboot record (FreeRADIUS radutmp)
         case StatusType.start?:
-            guard let reservation = try await openReservation(fields, client: client) else { return "start_unmatched" }
+            guard let reservation = try await reservation(fields, client: client), reservation.state == .open else { return "start_unmatched" }
             liveCalls.answered(reservation, at: event)
             return "start"
         case StatusType.interim?:
-            guard let reservation = try await openReservation(fields, client: client) else { return "interim_unmatched" }
+            guard let reservation = try await reservation(fields, client: client), reservation.state == .open else {
+                return "interim_unmatched"
+            }
             liveCalls.interim(reservation, seconds: Int64(fields.sessionTime ?? 0), at: event)
             return "interim"
         case StatusType.stop?:
@@ -45,7 +47,7 @@ struct AccountingRecorder: Sendable {
             }
             return try await stop(fields, client: client, event: event, now: now)
         case StatusType.failed?:
-            guard let key = try await existingKey(fields, client: client) else { return "failed_unmatched" }
+            guard let key = try await reservation(fields, client: client)?.key else { return "failed_unmatched" }
             let record = CallRecord(status: "failed", start: event, duration: 0, billedSeconds: 0, prefix: "", rule: "",
                                     ratedMicros: 0, sessionID: fields.acctSessionID ?? "", terminateCause: fields.terminateCause,
                                     disconnectCause: fields.ciscoDisconnectCause)
@@ -67,29 +69,27 @@ struct AccountingRecorder: Sendable {
     /// was reserved unless overdraft is allowed. A Stop with no reservation (the NAS never asked,
     /// or the Class was lost) is billed to the User-Name's account as an overrun.
     private func stop(_ fields: RequestFields, client: NASClient, event: Int64, now: Int64) async throws(LedgerError) -> String {
-        var key = try await existingKey(fields, client: client)
-        if key == nil {
+        var found = try await reservation(fields, client: client)
+        if found == nil {
             guard let session = fields.acctSessionID ?? fields.ciscoConfID, let name = fields.userName else { return "stop_unmatched" }
-            let pin = client.profile.stripRealm ? Authoriser.beforeRealm(name) : name
-            let fresh = "\(client.name)/\(session)"
-            let request = ReservationRequest(key: fresh, pin: pin, amount: 0, expiresAt: now, nas: client.name,
-                                             number: fields.calledNumber.flatMap(client.profile.numbers.normalise) ?? "",
-                                             at: now)
-            guard case .reserved = try await store.reserve(request) else { return "stop_unmatched" }
-            key = fresh
+            let request = ReservationRequest(key: client.sessionKey(session), pin: client.accountName(name), amount: 0,
+                                             expiresAt: now, nas: client.name,
+                                             number: fields.calledNumber.flatMap(client.profile.numbers.normalise) ?? "", at: now)
+            guard case .reserved(let opened) = try await store.reserve(request) else { return "stop_unmatched" }
+            found = opened
         }
-        guard let key else { return "stop_unmatched" }
-        let reservation = try await store.reservation(key: key)
+        guard let reservation = found else { return "stop_unmatched" }
         if reservation.state == .committed { return "stop_repeated" }
+        let key = reservation.key
         let account = try await store.account(id: reservation.accountID)
         let answeredAt = liveCalls.answerTime(of: key)
-        let duration = Int64(fields.sessionTime.map(Int64.init) ?? max(0, event - (answeredAt ?? reservation.openedAt)))
+        let duration = fields.sessionTime.map(Int64.init) ?? max(0, event - (answeredAt ?? reservation.openedAt))
         let start = event - duration
         var record = CallRecord(status: "stop", start: start, duration: duration, billedSeconds: 0, prefix: "", rule: "",
                                 ratedMicros: 0, sessionID: fields.acctSessionID ?? fields.ciscoConfID ?? "",
                                 terminateCause: fields.terminateCause, disconnectCause: fields.ciscoDisconnectCause)
         var cost: Int64 = 0
-        if duration > 0, let plan = settings.plans[account.plan], let number = try? DialledNumber(reservation.number),
+        if duration > 0, let plan = settings.plans.plan(named: account.plan), let number = try? DialledNumber(reservation.number),
            let charge = try? plan.charge(number, start: start, durationSeconds: duration) {
             let deck = plan.decks[charge.start.deck]
             record.billedSeconds = charge.billedSeconds
@@ -108,28 +108,19 @@ struct AccountingRecorder: Sendable {
         return "stop"
     }
 
-    private func openReservation(_ fields: RequestFields, client: NASClient) async throws(LedgerError) -> Reservation? {
-        guard let key = try await existingKey(fields, client: client) else { return nil }
-        let reservation = try await store.reservation(key: key)
-        return reservation.state == .open ? reservation : nil
-    }
-
     /// The reservation this accounting record belongs to: the Class Ratel put in the Accept, or
     /// the NAS's session id (Acct-Session-Id, then the Cisco conference id).
-    private func existingKey(_ fields: RequestFields, client: NASClient) async throws(LedgerError) -> String? {
+    private func reservation(_ fields: RequestFields, client: NASClient) async throws(LedgerError) -> Reservation? {
         var candidates: [String] = []
         for value in fields.classes {
             let text = String(decoding: value, as: UTF8.self)
             if text.hasPrefix(Authoriser.classPrefix) { candidates.append(String(text.dropFirst(Authoriser.classPrefix.count))) }
         }
-        if let session = fields.acctSessionID { candidates.append("\(client.name)/\(session)") }
-        if let conference = fields.ciscoConfID { candidates.append("\(client.name)/\(conference)") }
-        for key in candidates {
-            // A Class names a reservation of this NAS only; another client cannot close it.
-            guard key.hasPrefix(client.name + "/") else { continue }
+        if let session = fields.acctSessionID { candidates.append(client.sessionKey(session)) }
+        if let conference = fields.ciscoConfID { candidates.append(client.sessionKey(conference)) }
+        for key in candidates where client.owns(key) {
             do {
-                _ = try await store.reservation(key: key)
-                return key
+                return try await store.reservation(key: key)
             } catch .unknownReservation {
                 continue
             }

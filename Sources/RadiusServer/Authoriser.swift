@@ -33,7 +33,7 @@ struct Authoriser: Sendable {
         } catch {
             return .reject(.badCredential(String(describing: error)))
         }
-        let userName = fields.userName.map { profile.stripRealm ? Self.beforeRealm($0) : $0 }
+        let userName = fields.userName.map(client.accountName)
 
         var pin: String
         var needsSecret = true
@@ -94,10 +94,11 @@ struct Authoriser: Sendable {
         guard let digits = client.profile.numbers.normalise(called), let number = try? DialledNumber(digits) else {
             return .reject(.invalidNumber)
         }
-        guard let plan = settings.plans[account.plan], plan.currency == account.currency else {
+        guard let plan = settings.plans.plan(named: account.plan), plan.currency == account.currency else {
             return .reject(.serviceUnavailable)
         }
-        let key = Self.reservationKey(client: client, fields: fields)
+        // Accounting carries Acct-Session-Id (or the Cisco conference id); otherwise only the Class brings the key back.
+        let key = client.sessionKey(fields.acctSessionID ?? fields.ciscoConfID ?? "auth-" + Self.randomToken())
         var budget = account.balance + account.creditLimit
         for _ in 0..<4 {
             let grant: Int64
@@ -168,18 +169,6 @@ struct Authoriser: Sendable {
         if let account = try await store.account(ani: caller) { return account }
         guard let digits = profile.numbers.normalise(caller), digits != caller else { return nil }
         return try await store.account(ani: digits)
-    }
-
-    /// The session a reservation belongs to: the NAS and the id accounting will carry
-    /// (Acct-Session-Id, or the Cisco conference id), or a fresh one that only the Class can bring back.
-    static func reservationKey(client: NASClient, fields: RequestFields) -> String {
-        let session = fields.acctSessionID ?? fields.ciscoConfID ?? "auth-" + randomToken()
-        return "\(client.name)/\(session)"
-    }
-
-    static func beforeRealm(_ name: String) -> String {
-        guard let at = name.firstIndex(of: "@") else { return name }
-        return String(name[..<at])
     }
 
     static func randomToken() -> String {

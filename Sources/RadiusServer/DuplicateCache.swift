@@ -68,8 +68,6 @@ public final class DuplicateCache: Sendable {
         }
     }
 
-    public var count: Int { state.withLock { $0.entries.count } }
-
     private func prune(_ state: inout State, now: UInt64) {
         while state.queueHead < state.expiryQueue.count, state.expiryQueue[state.queueHead].expires <= now {
             let (key, expires) = state.expiryQueue[state.queueHead]

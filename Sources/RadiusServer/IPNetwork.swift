@@ -2,7 +2,7 @@ public import NIOCore
 
 /// An address or a CIDR block a NAS client is known by. IPv4-mapped IPv6 sources are matched as IPv4,
 /// so a client configured as 192.0.2.1 is found whichever socket family its packets arrive on.
-public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
+public struct IPNetwork: Sendable, Equatable {
     public let base: [UInt8]
     public let prefixLength: Int
 
@@ -26,11 +26,6 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
 
     public func contains(_ address: [UInt8]) -> Bool {
         address.count == base.count && IPNetwork.masked(address, prefixLength) == base
-    }
-
-    public var description: String {
-        let text = (try? SocketAddress(packedIPAddress: ByteBuffer(bytes: base), port: 0).ipAddress) ?? nil
-        return "\(text ?? "?")/\(prefixLength)"
     }
 
     /// The raw address of a socket address: 4 octets for IPv4 (and IPv4-mapped IPv6), 16 for IPv6.

@@ -2,15 +2,13 @@ import Synchronization
 public import Ledger
 
 /// Calls in progress as this node knows them: each is an open reservation, plus what only
-/// accounting tells (answer time, the last Interim's session time). The ledger holds the money;
+/// accounting tells (the answer time). The ledger holds the money;
 /// this holds the timing, which `ratel calls` and the admin web read.
 public final class LiveCalls: Sendable {
     public struct Call: Sendable, Equatable {
         public var reservation: Reservation
         /// When the NAS says the call was answered (Start event time); nil while it rings.
         public var answeredAt: Int64?
-        /// Acct-Session-Time of the last Interim-Update.
-        public var reportedSeconds: Int64?
     }
 
     private let calls = Mutex<[String: Call]>([:])
@@ -35,7 +33,6 @@ public final class LiveCalls: Sendable {
         calls.withLock { calls in
             var call = calls[reservation.key] ?? Call(reservation: reservation)
             if call.answeredAt == nil { call.answeredAt = time - seconds }
-            call.reportedSeconds = max(call.reportedSeconds ?? 0, seconds)
             calls[reservation.key] = call
         }
     }
@@ -57,4 +54,6 @@ public final class LiveCalls: Sendable {
     }
 
     public var count: Int { calls.withLock { $0.count } }
+
+    public var answeredCount: Int { calls.withLock { $0.values.count { $0.answeredAt != nil } } }
 }

@@ -105,6 +105,20 @@ public struct NASClient: Sendable {
     }
 }
 
+extension NASClient {
+    /// The ledger key of a call's reservation: this NAS and the session id its accounting carries.
+    func sessionKey(_ session: String) -> String { "\(name)/\(session)" }
+
+    /// Whether `key` names a reservation this NAS opened; a Class echoed by another NAS cannot close it.
+    func owns(_ key: String) -> Bool { key.hasPrefix(name + "/") }
+
+    /// The account a User-Name names: Kamailio's `pin@realm` is the PIN where the profile says so.
+    func accountName(_ userName: String) -> String {
+        guard profile.stripRealm, let at = userName.firstIndex(of: "@") else { return userName }
+        return String(userName[..<at])
+    }
+}
+
 /// The configured clients; a source address belongs to the client with the most specific block.
 public struct ClientTable: Sendable {
     public let clients: [NASClient]

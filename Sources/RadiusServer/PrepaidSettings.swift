@@ -2,8 +2,8 @@ public import RatingEngine
 
 /// The prepaid policy's knobs, with the defaults `ratel serve` documents.
 public struct PrepaidSettings: Sendable {
-    /// Plans by the name accounts carry (`Account.plan`).
-    public var plans: [String: TariffPlan]
+    /// Plans by the name accounts carry (`Account.plan`); a reload swaps them under running calls.
+    public var plans: PlanBook
     /// Added to the grant before an unanswered reservation expires: ringing time plus a margin
     /// for a Stop that is late or lost.
     public var reservationGraceSeconds: Int64
@@ -13,7 +13,7 @@ public struct PrepaidSettings: Sendable {
     public var allowOverdraft: Bool
     public var throttle: FailureThrottle.Settings
 
-    public init(plans: [String: TariffPlan], reservationGraceSeconds: Int64 = 300, maxGrantSeconds: Int64 = 0,
+    public init(plans: PlanBook, reservationGraceSeconds: Int64 = 300, maxGrantSeconds: Int64 = 0,
                 allowOverdraft: Bool = false, throttle: FailureThrottle.Settings = .init()) {
         self.plans = plans
         self.reservationGraceSeconds = reservationGraceSeconds

@@ -57,7 +57,7 @@ public final class RadiusEngine: Sendable {
             let expired = try await store.releaseExpired(now: now)
             if expired > 0 { logger.info("expired reservations with no Stop", metadata: ["count": "\(expired)"]) }
             liveCalls.expired(now: now)
-            metrics.gauges(openReservations: liveCalls.count, liveCalls: liveCalls.snapshot.filter { $0.answeredAt != nil }.count)
+            metrics.gauges(openReservations: liveCalls.count, liveCalls: liveCalls.answeredCount)
         } catch {
             logger.error("could not expire reservations", metadata: ["error": "\(error)"])
         }

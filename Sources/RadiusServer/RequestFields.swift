@@ -29,9 +29,6 @@ struct RequestFields {
         return Int64(text.split(separator: ".", maxSplits: 1).first ?? "")
     }
 
-    /// The NAS's own name for itself, for logs and CDRs.
-    var nasIdentity: String? { text(AttributeType.nasIdentifier) }
-
     /// A Cisco h323 VSA (vendor 9), with or without the `name=` prefix Cisco repeats inside the
     /// value; also found as `name=value` in Cisco-AVPair.
     func cisco(_ type: UInt8, _ name: String) -> String? {

@@ -63,9 +63,6 @@ public final class UDPListener: Sendable {
         try? await channel.close()
     }
 
-    /// Completes when the socket is closed.
-    public var closed: EventLoopFuture<Void> { channel.closeFuture }
-
     final class DatagramHandler: ChannelInboundHandler, Sendable {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>
         typealias OutboundOut = AddressedEnvelope<ByteBuffer>

@@ -9,14 +9,20 @@ public final class PlanBook: Sendable {
         for plan in initial { install(plan) }
     }
 
+    /// Plans under the names accounts carry (`plan = "default"`), which need not be the plans' own names.
+    public init(named initial: [String: TariffPlan]) {
+        for (name, plan) in initial { install(plan, as: name) }
+    }
+
     public func plan(named name: String) -> TariffPlan? {
         plans.withLock { $0[name] }
     }
 
-    /// Installs `plan` under its name, replacing any plan of that name; returns the one replaced.
+    /// Installs `plan` under `name` (its own name by default), replacing any plan of that name;
+    /// returns the one replaced.
     @discardableResult
-    public func install(_ plan: TariffPlan) -> TariffPlan? {
-        plans.withLock { $0.updateValue(plan, forKey: plan.name) }
+    public func install(_ plan: TariffPlan, as name: String? = nil) -> TariffPlan? {
+        plans.withLock { $0.updateValue(plan, forKey: name ?? plan.name) }
     }
 
     public var names: [String] {

@@ -15,8 +15,8 @@ enum DemoSetup {
     }
 
     /// Issues three 10.00 cards on the `default` plan the first time, then prints them on every start.
-    static func printCards(store: any LedgerStore, plans: [String: TariffPlan]) async throws {
-        guard let plan = plans["default"] else { throw CommandFailure("--demo needs a plan named 'default' in [plans]") }
+    static func printCards(store: any LedgerStore, plans: PlanBook) async throws {
+        guard let plan = plans.plan(named: "default") else { throw CommandFailure("--demo needs a plan named 'default' in [plans]") }
         let now = Int64(Date().timeIntervalSince1970)
         var batch = try await store.batches().first { $0.createdBy == actor }
         if batch == nil {
@@ -43,7 +43,7 @@ enum DemoSetup {
 struct LiveCallsReport: Sendable {
     let engine: RadiusEngine
     let store: any LedgerStore
-    let plans: [String: TariffPlan]
+    let plans: PlanBook
 
     func json() async -> String {
         let now = Int64(Date().timeIntervalSince1970)
@@ -54,7 +54,7 @@ struct LiveCallsReport: Sendable {
             let started = call.answeredAt ?? reservation.openedAt
             let elapsed = call.answeredAt.map { max(0, now - $0) } ?? 0
             var cost: Int64 = 0
-            if elapsed > 0, let account, let plan = plans[account.plan], let number = try? DialledNumber(reservation.number),
+            if elapsed > 0, let account, let plan = plans.plan(named: account.plan), let number = try? DialledNumber(reservation.number),
                let charge = try? plan.charge(number, start: started, durationSeconds: elapsed) {
                 cost = charge.chargedMicros
             }

@@ -50,7 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
         if !acctListen.isEmpty { settings.acctListen = acctListen }
         if let metricsListen { settings.metricsListen = metricsListen }
         if demo { settings.clients.append(try DemoSetup.client()) }
-        try ServeRunner(settings: settings, demo: demo).validateAddresses()
+        let runner = ServeRunner(settings: settings, demo: demo)
+        try runner.validateAddresses()
 
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in
@@ -64,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         factory.defaultDurationHistogramBuckets = [100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000, 1_000_000]
             .map { Duration.microseconds($0) }
         MetricsSystem.bootstrap(factory)
-        try await ServeRunner(settings: settings, demo: demo).run(registry: registry)
+        try await runner.run(registry: registry)
     }
 }
 
@@ -84,9 +85,9 @@ struct ServeRunner {
 
     func run(registry: PrometheusCollectorRegistry) async throws {
         let logger = Logger(label: "ratel")
-        var plans: [String: TariffPlan] = [:]
+        let plans = PlanBook()
         for (name, path) in settings.plans.sorted(by: { $0.key < $1.key }) {
-            do { plans[name] = try PlanLoader.load(path: path) } catch {
+            do { plans.install(try PlanLoader.load(path: path), as: name) } catch {
                 throw ConfigurationError("plans.\(name): \(error)")
             }
         }

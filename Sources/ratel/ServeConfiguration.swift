@@ -60,11 +60,6 @@ struct ServeConfiguration {
             config.maxInFlight = Int(try listen.optionalInt("max_in_flight", in: 1...1_000_000) ?? Int64(config.maxInFlight))
             config.duplicateLifetimeSeconds = Int(try listen.optionalInt("duplicate_lifetime", in: 1...60) ?? 10)
             config.maxAttributes = Int(try listen.optionalInt("max_attributes", in: 10...1000) ?? Int64(config.maxAttributes))
-            for (key, addresses) in [("auth", config.authListen), ("acct", config.acctListen), ("metrics", [config.metricsListen])] {
-                for address in addresses where HostPort(address) == nil {
-                    throw fail("listen." + key, "'\(address)' is not HOST:PORT (IPv6 as [::1]:1812)")
-                }
-            }
         }
         if let store = try section("store", ["data", "database", "key_file"]) {
             config.dataDirectory = try store.optionalString("data") ?? config.dataDirectory
