@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RATEL = .build/debug/ratel
 
-.PHONY: run test build deps bench bench-ledger ratesheets clean
+.PHONY: run test build deps fuzz bench bench-ledger ratesheets clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -19,6 +19,12 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	RATEL_TEST_POSTGRES="$$(scripts/start-postgres.sh)" $(SWIFT) test --skip-build
+	scripts/fuzz.sh 60
+
+# libFuzzer on the RADIUS packet decoder (fuzz/, its own package): `make fuzz SECONDS=1800`.
+SECONDS ?= 60
+fuzz: deps
+	scripts/fuzz.sh $(SECONDS)
 
 # Benchmarks (package-benchmark, release build; the first run takes a few minutes). The ledger's
 # PostgreSQL pair runs against the same throwaway server the tests use.
@@ -34,4 +40,4 @@ ratesheets:
 	python3 scripts/make-ratesheets.py
 
 clean:
-	rm -rf .build benchmarks/.build
+	rm -rf .build benchmarks/.build fuzz/.build
