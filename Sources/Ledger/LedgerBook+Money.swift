@@ -127,8 +127,9 @@ extension LedgerBook {
         return reservation
     }
 
-    /// Holds `amount` more for an open reservation, if the account can afford it.
-    public mutating func extend(key: String, by amount: Int64, at: Int64) throws(LedgerError) -> ReserveOutcome {
+    /// Holds `amount` more for an open reservation, if the account can afford it, and moves its
+    /// expiry to `expiresAt` when that is later.
+    public mutating func extend(key: String, by amount: Int64, expiresAt: Int64, at: Int64) throws(LedgerError) -> ReserveOutcome {
         guard var reservation = reservations[key] else { throw .unknownReservation(key) }
         guard reservation.state == .open else { throw .reservationClosed(key: key, state: reservation.state) }
         guard amount >= 0 else { throw .invalid("an extension must not be negative") }
@@ -136,6 +137,7 @@ extension LedgerBook {
         let available = account.balance + account.creditLimit - heldFor(account.id).micros
         guard available >= amount else { return .refused(.insufficientFunds(available: available)) }
         reservation.amount += amount
+        reservation.expiresAt = max(reservation.expiresAt, expiresAt)
         hold(account.id, count: 0, micros: amount)
         reservations[key] = reservation
         records.append(.reservation(reservation))

@@ -40,7 +40,8 @@ public protocol LedgerStore: Sendable {
     func reserve(_ request: ReservationRequest) async throws(LedgerError) -> ReserveOutcome
     func commit(key: String, cost: Int64, details: String, at: Int64) async throws(LedgerError) -> Reservation
     func release(key: String, at: Int64) async throws(LedgerError) -> Reservation
-    func extend(key: String, by amount: Int64, at: Int64) async throws(LedgerError) -> ReserveOutcome
+    /// Holds `amount` more and moves the expiry to `expiresAt` when that is later (a longer grant).
+    func extend(key: String, by amount: Int64, expiresAt: Int64, at: Int64) async throws(LedgerError) -> ReserveOutcome
     func reservation(key: String) async throws(LedgerError) -> Reservation
     func openReservations() async throws(LedgerError) -> [Reservation]
     /// Expires open reservations whose time is up; returns how many.

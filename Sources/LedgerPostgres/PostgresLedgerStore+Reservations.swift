@@ -89,7 +89,7 @@ extension PostgresLedgerStore {
         return try await reservation(key: key)
     }
 
-    public func extend(key: String, by amount: Int64, at: Int64) async throws(LedgerError) -> ReserveOutcome {
+    public func extend(key: String, by amount: Int64, expiresAt: Int64, at: Int64) async throws(LedgerError) -> ReserveOutcome {
         let current = try await reservation(key: key)
         guard current.state == .open else { throw .reservationClosed(key: key, state: current.state) }
         guard amount >= 0 else { throw .invalid("an extension must not be negative") }
@@ -98,7 +98,8 @@ extension PostgresLedgerStore {
             account AS (
                 UPDATE accounts a SET held = a.held + \(amount)
                 FROM old WHERE a.id = old.account_id AND a.balance + a.credit_limit - a.held >= \(amount) RETURNING a.id)
-            UPDATE reservations r SET amount = r.amount + \(amount) FROM old, account WHERE r.key = old.key
+            UPDATE reservations r SET amount = r.amount + \(amount), expires_at = GREATEST(r.expires_at, \(expiresAt))
+            FROM old, account WHERE r.key = old.key
             RETURNING \(unescaped: Self.qualifiedReservationColumns)
             """).first { return .reserved(extended) }
         let after = try await reservation(key: key)

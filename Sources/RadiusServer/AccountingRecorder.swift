@@ -1,4 +1,5 @@
 import Ledger
+import NIOCore
 import RadiusProtocol
 import RatingEngine
 
@@ -23,7 +24,7 @@ struct AccountingRecorder: Sendable {
     static let trustedClockSkew: Int64 = 86_400
 
     /// Returns what was done, for the metrics label.
-    func record(_ packet: RadiusPacket, client: NASClient, now: Int64) async throws(LedgerError) -> String {
+    func record(_ packet: RadiusPacket, client: NASClient, source: SocketAddress, now: Int64) async throws(LedgerError) -> String {
         let fields = RequestFields(packet: packet)
         let event = Self.eventTime(fields, arrival: now)
         switch fields.statusType {
@@ -33,13 +34,14 @@ struct AccountingRecorder: Sendable {
             return try await nasRestarted(client, before: event, now: now)  // a reboot record (FreeRADIUS radutmp)
         case StatusType.start?:
             guard let reservation = try await reservation(fields, client: client), reservation.state == .open else { return "start_unmatched" }
-            liveCalls.answered(reservation, at: event)
+            liveCalls.answered(reservation, at: event, handle: SessionHandle(request: packet, from: source, client: client))
             return "start"
         case StatusType.interim?:
             guard let reservation = try await reservation(fields, client: client), reservation.state == .open else {
                 return "interim_unmatched"
             }
-            liveCalls.interim(reservation, seconds: Int64(fields.sessionTime ?? 0), at: event)
+            liveCalls.answered(reservation, at: event, seconds: Int64(fields.sessionTime ?? 0),
+                               handle: SessionHandle(request: packet, from: source, client: client))
             return "interim"
         case StatusType.stop?:
             if client.profile.ciscoVSAs, fields.ciscoCallOrigin?.lowercased() == "answer" {

@@ -1,4 +1,5 @@
 import Ledger
+import NIOCore
 import RadiusProtocol
 import RatingEngine
 
@@ -20,7 +21,7 @@ struct Authoriser: Sendable {
     static let classPrefix = "ratel:"
     static let sipAVP: UInt8 = 225
 
-    func authorise(_ packet: RadiusPacket, client: NASClient, now: Int64) async throws(LedgerError) -> Outcome {
+    func authorise(_ packet: RadiusPacket, client: NASClient, source: SocketAddress, now: Int64) async throws(LedgerError) -> Outcome {
         let fields = RequestFields(packet: packet)
         let profile = client.profile
         let presented: PresentedCredential
@@ -85,12 +86,12 @@ struct Authoriser: Sendable {
         pin = account.pin
 
         guard let called = fields.calledNumber else { return .accept(balanceAnswer(account, profile), grantSeconds: nil) }
-        return try await grant(account, called: called, fields: fields, client: client, now: now)
+        return try await grant(account, called: called, fields: fields, client: client, source: source, now: now)
     }
 
     /// Stage two (or a single-stage request): rate the destination and reserve the longest affordable call.
     private func grant(_ account: Account, called: String, fields: RequestFields, client: NASClient,
-                       now: Int64) async throws(LedgerError) -> Outcome {
+                       source: SocketAddress, now: Int64) async throws(LedgerError) -> Outcome {
         guard let digits = client.profile.numbers.normalise(called), let number = try? DialledNumber(digits) else {
             return .reject(.invalidNumber)
         }
@@ -123,7 +124,7 @@ struct Authoriser: Sendable {
                                              at: now)
             switch try await store.reserve(request) {
             case .reserved(let reservation):
-                liveCalls.opened(reservation)
+                liveCalls.opened(reservation, handle: SessionHandle(request: fields.packet, from: source, client: client))
                 // A retried request finds its own reservation: answer with what that one holds.
                 let held = reservation.amount == charge.chargedMicros ? grant
                     : (try? plan.maxDuration(number, start: reservation.openedAt, budgetMicros: reservation.amount)) ?? 0

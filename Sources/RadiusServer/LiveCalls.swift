@@ -9,33 +9,36 @@ public final class LiveCalls: Sendable {
         public var reservation: Reservation
         /// When the NAS says the call was answered (Start event time); nil while it rings.
         public var answeredAt: Int64?
+        /// How to reach the call on its NAS (RFC 5176); nil when the NAS takes no Disconnect.
+        public var handle: SessionHandle?
     }
 
     private let calls = Mutex<[String: Call]>([:])
 
     public init() {}
 
-    func opened(_ reservation: Reservation) {
+    func opened(_ reservation: Reservation, handle: SessionHandle? = nil) {
         calls.withLock { calls in
-            if calls[reservation.key] == nil { calls[reservation.key] = Call(reservation: reservation) }
+            if calls[reservation.key] == nil { calls[reservation.key] = Call(reservation: reservation, handle: handle) }
         }
     }
 
-    func answered(_ reservation: Reservation, at time: Int64) {
-        calls.withLock { calls in
-            var call = calls[reservation.key] ?? Call(reservation: reservation)
-            if call.answeredAt == nil { call.answeredAt = time }
-            calls[reservation.key] = call
-        }
-    }
-
-    func interim(_ reservation: Reservation, seconds: Int64, at time: Int64) {
+    /// Start (or an Interim after a restart, `seconds` into the call) names the answer time.
+    func answered(_ reservation: Reservation, at time: Int64, seconds: Int64 = 0, handle: SessionHandle?) {
         calls.withLock { calls in
             var call = calls[reservation.key] ?? Call(reservation: reservation)
             if call.answeredAt == nil { call.answeredAt = time - seconds }
+            if let handle { call.handle = call.handle.map { $0.updated(by: handle) } ?? handle }
             calls[reservation.key] = call
         }
     }
+
+    /// The ledger changed the reservation under the call (a longer grant after a top-up).
+    func updated(_ reservation: Reservation) {
+        calls.withLock { calls in calls[reservation.key]?.reservation = reservation }
+    }
+
+    func call(_ key: String) -> Call? { calls.withLock { $0[key] } }
 
     func answerTime(of key: String) -> Int64? { calls.withLock { $0[key]?.answeredAt } }
 

@@ -22,11 +22,13 @@ public struct NASProfile: Sendable, Equatable {
     public var kamailioDictionary: Bool
     /// Port of the NAS's RFC 5176 listener; nil when it has none (Kamailio 5.6).
     public var disconnectPort: Int?
+    /// Takes CoA-Request with a new Session-Timeout, so a call can grow after a top-up.
+    public var acceptsCoA: Bool
 
     public init(name: String, numbers: NumberRules = NumberRules(), stripRealm: Bool = false,
                 grantInSessionTimeout: Bool = true, ciscoVSAs: Bool = false, sipAVPGrantName: String? = nil,
                 allowCallCheck: Bool = false, allowCallerID: Bool = true, kamailioDictionary: Bool = false,
-                disconnectPort: Int? = 3799) {
+                disconnectPort: Int? = 3799, acceptsCoA: Bool = false) {
         self.name = name
         self.numbers = numbers
         self.stripRealm = stripRealm
@@ -37,6 +39,7 @@ public struct NASProfile: Sendable, Equatable {
         self.allowCallerID = allowCallerID
         self.kamailioDictionary = kamailioDictionary
         self.disconnectPort = disconnectPort
+        self.acceptsCoA = acceptsCoA
     }
 
     public static let generic = NASProfile(name: "generic")

@@ -22,7 +22,7 @@ public final class RadiusEngine: Sendable {
     public let liveCalls: LiveCalls
     let store: any LedgerStore
     let settings: Settings
-    let metrics: ServerMetrics
+    public let metrics: ServerMetrics
     let logger: Logger
     private let duplicates: DuplicateCache
     private let authoriser: Authoriser
@@ -92,13 +92,13 @@ public final class RadiusEngine: Sendable {
         case .new:
             break
         }
-        let reply = await answer(packet, client: client, listener: listener)
+        let reply = await answer(packet, client: client, source: source, listener: listener)
         duplicates.answer(key, authenticator: packet.authenticator, reply: reply, now: NIODeadline.now().uptimeNanoseconds)
         metrics.observe(nanoseconds: (NIODeadline.now() - started).nanoseconds)
         return reply
     }
 
-    private func answer(_ packet: RadiusPacket, client: NASClient, listener: Listener) async -> [UInt8]? {
+    private func answer(_ packet: RadiusPacket, client: NASClient, source: SocketAddress, listener: Listener) async -> [UInt8]? {
         let now = clock()
         let proxyStates = packet.all(AttributeType.proxyState).map { OutgoingAttribute(AttributeType.proxyState, Array($0)) }
         do {
@@ -108,7 +108,7 @@ public final class RadiusEngine: Sendable {
                 let code: RadiusCode = listener == .authentication ? .accessAccept : .accountingResponse
                 return try encode(code, packet, client, proxyStates, messageAuthenticator: true, listener)
             case .accessRequest:
-                switch try await authoriser.authorise(packet, client: client, now: now) {
+                switch try await authoriser.authorise(packet, client: client, source: source, now: now) {
                 case .accept(let attributes, let grant):
                     metrics.request(listener.rawValue, nas: client.name, outcome: grant == nil ? "accept_balance" : "accept")
                     do {
@@ -126,7 +126,7 @@ public final class RadiusEngine: Sendable {
                                       messageAuthenticator: true, listener)
                 }
             case .accountingRequest:
-                let outcome = try await recorder.record(packet, client: client, now: now)
+                let outcome = try await recorder.record(packet, client: client, source: source, now: now)
                 metrics.request(listener.rawValue, nas: client.name, outcome: outcome)
                 return try encode(.accountingResponse, packet, client, proxyStates, messageAuthenticator: false, listener)
             default:

@@ -25,6 +25,16 @@ public final class ServerMetrics: Sendable {
         count("ratel_radius_replies_total", [("listener", listener), ("nas", nas), ("code", code)])
     }
 
+    /// A Disconnect-Request or CoA-Request and how it ended, by NAS.
+    func control(_ kind: String, nas: String, outcome: String) {
+        count("ratel_radius_control_requests_total", [("kind", kind), ("nas", nas), ("outcome", outcome)])
+    }
+
+    /// A datagram on the Disconnect/CoA socket that answers nothing we sent.
+    func controlDrop(reason: String) {
+        count("ratel_radius_control_dropped_total", [("reason", reason)])
+    }
+
     func observe(nanoseconds: Int64) { latency.recordNanoseconds(nanoseconds) }
 
     func gauges(openReservations open: Int, liveCalls live: Int) {

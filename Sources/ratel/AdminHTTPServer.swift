@@ -1,9 +1,11 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// The small HTTP port beside the RADIUS ports: `GET /metrics` (Prometheus text) and `GET /calls`
-/// (the live calls, JSON). It only reads; nothing that changes the ledger is reachable here.
+/// The small HTTP port beside the RADIUS ports: `GET /metrics` (Prometheus text), `GET /calls`
+/// (the live calls, JSON) and `POST /calls/end?key=KEY` (a Disconnect-Request for one call).
+/// Nothing that changes the ledger is reachable here; it listens on loopback by default.
 struct AdminHTTPServer {
     struct Response: Sendable {
         var status: HTTPResponseStatus
@@ -11,7 +13,14 @@ struct AdminHTTPServer {
         var body: [UInt8]
     }
 
-    typealias Responder = @Sendable (_ path: String) async -> Response
+    struct Request: Sendable {
+        var method: HTTPMethod
+        var path: String
+        /// Query parameters, percent-decoded; the first of a repeated name counts.
+        var query: [String: String]
+    }
+
+    typealias Responder = @Sendable (Request) async -> Response
 
     static func bind(host: String, port: Int, group: any EventLoopGroup, responder: @escaping Responder) async throws -> any Channel {
         try await ServerBootstrap(group: group)
@@ -43,12 +52,13 @@ struct AdminHTTPServer {
                 request = nil
                 let channel = context.channel
                 let keepAlive = head.isKeepAlive
-                let path = String(head.uri.split(separator: "?", maxSplits: 1).first ?? "")
+                let components = URLComponents(string: head.uri)
+                let pairs = (components?.queryItems ?? []).map { ($0.name, $0.value ?? "") }
+                let request = Request(method: head.method, path: components?.path ?? "",
+                                      query: Dictionary(pairs, uniquingKeysWith: { first, _ in first }))
                 let responder = responder
-                let method = head.method
                 Task {
-                    let response = method == .GET ? await responder(path)
-                        : Response(status: .methodNotAllowed, contentType: "text/plain", body: Array("GET only\n".utf8))
+                    let response = await responder(request)
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: response.contentType)
                     headers.add(name: "Content-Length", value: String(response.body.count))

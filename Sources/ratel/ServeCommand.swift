@@ -85,6 +85,7 @@ struct ServeRunner {
 
     func run(registry: PrometheusCollectorRegistry) async throws {
         let logger = Logger(label: "ratel")
+        let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
         let plans = PlanBook()
         for (name, path) in settings.plans.sorted(by: { $0.key < $1.key }) {
             do { plans.install(try PlanLoader.load(path: path), as: name) } catch {
@@ -100,7 +101,7 @@ struct ServeRunner {
         let engine = RadiusEngine(clients: ClientTable(settings.clients), store: store, prepaid: prepaid,
                                   settings: .init(attributeLimit: settings.maxAttributes,
                                                   duplicateLifetimeSeconds: settings.duplicateLifetimeSeconds),
-                                  logger: logger, clock: { Int64(Date().timeIntervalSince1970) })
+                                  logger: logger, clock: clock)
         try await engine.recoverLiveCalls()
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
@@ -118,28 +119,54 @@ struct ServeRunner {
                 }
             }
         }
+        let sender: DynamicAuthorizationClient
+        do {
+            sender = try await DynamicAuthorizationClient.start(group: group, timing: settings.disconnectTiming, metrics: engine.metrics)
+        } catch {
+            throw ConfigurationError("cannot open the Disconnect/CoA socket: \(error)")
+        }
+        let control = CallControl(engine: engine, settings: prepaid, sender: sender, clock: clock)
         let calls = LiveCallsReport(engine: engine, store: store, plans: plans)
         guard let metricsAddress = HostPort(settings.metricsListen) else { return }
         let admin: any Channel
         do {
-            admin = try await AdminHTTPServer.bind(host: metricsAddress.host, port: metricsAddress.port, group: group) { path in
-                switch path {
-                case "/metrics": AdminHTTPServer.Response(status: .ok, contentType: "text/plain; version=0.0.4", body: registry.emitToBuffer())
-                case "/calls": AdminHTTPServer.Response(status: .ok, contentType: "application/json", body: Array(await calls.json().utf8))
-                default: AdminHTTPServer.Response(status: .notFound, contentType: "text/plain", body: Array("try /metrics or /calls\n".utf8))
-                }
+            admin = try await AdminHTTPServer.bind(host: metricsAddress.host, port: metricsAddress.port, group: group) { request in
+                await Self.respond(to: request, registry: registry, calls: calls, control: control)
             }
         } catch {
             throw ConfigurationError("listen.metrics: cannot bind \(settings.metricsListen): \(error)")
         }
         announce(listeners, admin: admin)
 
-        let service = RadiusService(engine: engine, listeners: listeners, admin: admin, store: store,
-                                    sweepInterval: settings.sweepIntervalSeconds)
+        let service = RadiusService(engine: engine, control: control, sender: sender, listeners: listeners, admin: admin,
+                                    store: store, sweepInterval: settings.sweepIntervalSeconds)
         let serviceGroup = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint],
                                                              logger: logger))
         try await serviceGroup.run()
         try await group.shutdownGracefully()
+    }
+
+    static func respond(to request: AdminHTTPServer.Request, registry: PrometheusCollectorRegistry, calls: LiveCallsReport,
+                        control: CallControl) async -> AdminHTTPServer.Response {
+        func text(_ status: HTTPResponseStatus, _ body: String) -> AdminHTTPServer.Response {
+            AdminHTTPServer.Response(status: status, contentType: "text/plain", body: Array((body + "\n").utf8))
+        }
+        switch (request.method, request.path) {
+        case (.GET, "/metrics"):
+            return AdminHTTPServer.Response(status: .ok, contentType: "text/plain; version=0.0.4", body: registry.emitToBuffer())
+        case (.GET, "/calls"):
+            return AdminHTTPServer.Response(status: .ok, contentType: "application/json", body: Array(await calls.json().utf8))
+        case (.POST, "/calls/end"):
+            guard let key = request.query["key"], !key.isEmpty else { return text(.badRequest, "name the call: /calls/end?key=KEY") }
+            guard let outcome = await control.end(key: key) else { return text(.notFound, "no live call \(key)") }
+            let body = "{\"key\":\(JSONText.quoted(key)),\"outcome\":\(JSONText.quoted(outcome.label))}\n"
+            return AdminHTTPServer.Response(status: outcome.callEnded ? .ok : .badGateway, contentType: "application/json",
+                                            body: Array(body.utf8))
+        case (_, "/metrics"), (_, "/calls"), (_, "/calls/end"):
+            return text(.methodNotAllowed, "GET /metrics, GET /calls, POST /calls/end?key=KEY")
+        default:
+            return text(.notFound, "try GET /metrics, GET /calls or POST /calls/end?key=KEY")
+        }
     }
 
     private func announce(_ listeners: [UDPListener], admin: any Channel) {
@@ -171,24 +198,35 @@ struct ServeRunner {
     }
 }
 
-/// The server's lifetime under swift-service-lifecycle: sweep expired reservations until asked to
-/// stop, then stop taking requests, finish those in flight and close the ledger (its journal
-/// flushes everything acknowledged).
+/// The server's lifetime under swift-service-lifecycle: sweep expired reservations and review
+/// live calls' accounts until asked to stop, then stop taking requests, finish those in flight
+/// and close the ledger (its journal flushes everything acknowledged).
 struct RadiusService: Service {
     let engine: RadiusEngine
+    let control: CallControl
+    let sender: DynamicAuthorizationClient
     let listeners: [UDPListener]
     let admin: any Channel
     let store: any LedgerStore
     let sweepInterval: Int64
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(sweepInterval)) }
-            await engine.sweep()
+        // Reviews send Disconnect/CoA requests that may wait 30 s for an answer; sweeps go on meanwhile.
+        await withDiscardingTaskGroup { group in
+            group.addTask { await every(sweepInterval) { await engine.sweep() } }
+            group.addTask { await every(sweepInterval) { await control.review() } }
         }
         for listener in listeners { await listener.shutdown() }
         try? await admin.close()
+        await sender.close()
         await store.close()
         FileHandle.standardOutput.write(Data("ratel: stopped; the ledger is flushed\n".utf8))
+    }
+
+    private func every(_ seconds: Int64, _ work: () async -> Void) async {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(seconds)) }
+            await work()
+        }
     }
 }

@@ -7,7 +7,7 @@ import TOMLKit
 enum ProfileReader {
     static let keys: Set<String> = [
         "base", "tech_prefixes", "international_prefix", "national_prefix", "country_code", "strip_realm",
-        "session_timeout", "cisco_vsas", "sip_avp", "call_check", "caller_id", "kamailio_dictionary", "disconnect_port",
+        "session_timeout", "cisco_vsas", "sip_avp", "call_check", "caller_id", "kamailio_dictionary", "disconnect_port", "coa",
     ]
 
     static func read(_ table: TOMLTable, name: String, known: [String: NASProfile],
@@ -35,6 +35,10 @@ enum ProfileReader {
         profile.allowCallerID = try fields.optionalBool("caller_id") ?? profile.allowCallerID
         profile.kamailioDictionary = try fields.optionalBool("kamailio_dictionary") ?? profile.kamailioDictionary
         if let port = try fields.optionalInt("disconnect_port", in: 0...65_535) { profile.disconnectPort = port == 0 ? nil : Int(port) }
+        profile.acceptsCoA = try fields.optionalBool("coa") ?? profile.acceptsCoA
+        if profile.acceptsCoA && profile.disconnectPort == nil {
+            throw fail("profile.\(name).coa", "needs a disconnect_port to send CoA-Request to")
+        }
         return profile
     }
 }

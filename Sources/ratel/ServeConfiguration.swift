@@ -23,12 +23,13 @@ struct ServeConfiguration {
     var maxGrantSeconds: Int64 = 0
     var allowOverdraft = false
     var sweepIntervalSeconds: Int64 = 5
+    var disconnectTiming = DynamicAuthorizationClient.Timing()
     var throttle = FailureThrottle.Settings()
     var logLevel = Logger.Level.info
     var profiles = NASProfile.builtIn
     var clients: [NASClient] = []
 
-    static let topKeys: Set<String> = ["listen", "store", "plans", "limits", "logging", "profile", "client"]
+    static let topKeys: Set<String> = ["listen", "store", "plans", "limits", "disconnect", "logging", "profile", "client"]
 
     static func load(path: String) throws(ConfigurationError) -> ServeConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -83,6 +84,17 @@ struct ServeConfiguration {
             config.throttle.windowSeconds = try limits.optionalInt("failure_window", in: 1...86_400) ?? config.throttle.windowSeconds
             config.throttle.lockoutSeconds = try limits.optionalInt("lockout", in: 1...604_800) ?? config.throttle.lockoutSeconds
             config.sweepIntervalSeconds = try limits.optionalInt("sweep_interval", in: 1...3_600) ?? config.sweepIntervalSeconds
+        }
+        if let disconnect = try section("disconnect", ["first_retry_ms", "max_retry_ms", "attempts", "give_up_ms"]) {
+            var timing = config.disconnectTiming
+            timing.initialMilliseconds = try disconnect.optionalInt("first_retry_ms", in: 100...60_000) ?? timing.initialMilliseconds
+            timing.maximumMilliseconds = try disconnect.optionalInt("max_retry_ms", in: 100...300_000) ?? timing.maximumMilliseconds
+            timing.attempts = Int(try disconnect.optionalInt("attempts", in: 1...20) ?? Int64(timing.attempts))
+            timing.totalMilliseconds = try disconnect.optionalInt("give_up_ms", in: 100...600_000) ?? timing.totalMilliseconds
+            guard timing.maximumMilliseconds >= timing.initialMilliseconds else {
+                throw fail("disconnect.max_retry_ms", "must not be below disconnect.first_retry_ms")
+            }
+            config.disconnectTiming = timing
         }
         if let logging = try section("logging", ["level"]), let level = try logging.optionalString("level") {
             guard let parsed = Logger.Level(rawValue: level) else {

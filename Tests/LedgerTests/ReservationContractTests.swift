@@ -16,10 +16,15 @@ import Testing
             #expect(try await store.reserve(request) == .reserved(first))
             #expect(try await store.openReservations().map(\.destination) == ["Bulgaria mobile"])
             // 10 - 4 held = 6 available: 7 is refused, 6 fits.
-            #expect(try await store.extend(key: "nas1/s1", by: 7_000_000, at: at) == .refused(.insufficientFunds(available: 6_000_000)))
-            guard case .reserved(let extended) = try await store.extend(key: "nas1/s1", by: 1_000_000, at: at)
+            #expect(try await store.extend(key: "nas1/s1", by: 7_000_000, expiresAt: at + 900, at: at) == .refused(.insufficientFunds(available: 6_000_000)))
+            guard case .reserved(let extended) = try await store.extend(key: "nas1/s1", by: 1_000_000, expiresAt: at + 600, at: at)
             else { Issue.record("extend refused"); return }
-            #expect(extended.amount == 5_000_000)
+            #expect(extended.amount == 5_000_000 && extended.expiresAt == at + 600)
+            // An extension never shortens the expiry, and a refused one leaves it as it was.
+            guard case .reserved(let again) = try await store.extend(key: "nas1/s1", by: 0, expiresAt: at + 100, at: at)
+            else { Issue.record("extend refused"); return }
+            #expect(again.expiresAt == at + 600 && again.amount == 5_000_000)
+            #expect(try await store.reservation(key: "nas1/s1").expiresAt == at + 600)
             let committed = try await store.commit(key: "nas1/s1", cost: 3_250_000, details: "195 s", at: at + 200)
             #expect(committed.state == .committed && committed.finalCost == 3_250_000 && !committed.isOverrun)
             #expect(try await store.commit(key: "nas1/s1", cost: 1, details: "again", at: at + 300) == committed)
@@ -32,7 +37,7 @@ import Testing
             #expect(try await store.release(key: "s2", at: at + 20) == released)
             await #expect(throws: LedgerError.unknownReservation("nope")) { try await store.commit(key: "nope", cost: 1, details: "", at: at) }
             await #expect(throws: LedgerError.reservationClosed(key: "s2", state: .released)) {
-                try await store.extend(key: "s2", by: 1, at: at)
+                try await store.extend(key: "s2", by: 1, expiresAt: at + 400, at: at)
             }
             #expect(try await store.account(pin: account.pin).balance == 6_750_000)
             #expect(try await store.check().problems.isEmpty)

@@ -6,6 +6,8 @@ final class RatelServer {
     static let packageRoot = #filePath.components(separatedBy: "/Tests/")[0]
 
     let data: String
+    /// A PostgreSQL ledger instead of the SQLite one in `data`.
+    let database: String?
     let process = Process()
     private let output = Output()
     var authV4 = 0, authV6 = 0, acctV4 = 0, acctV6 = 0, metrics = 0
@@ -46,16 +48,20 @@ final class RatelServer {
         require_message_authenticator = false
         """
 
-    init(config: String = RatelServer.config) throws {
+    init(config: String = RatelServer.config, database: String? = nil) throws {
+        self.database = database
         data = FileManager.default.temporaryDirectory.appendingPathComponent("ratel-radius-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try config.write(toFile: data + "/ratel.toml", atomically: true, encoding: .utf8)
     }
 
+    /// Where the CLI finds this server's ledger.
+    var storeArguments: [String] { ["--data", data] + (database.map { ["--database", $0] } ?? []) }
+
     /// Issues PINs before the server holds the ledger; returns (pin, password) pairs.
     func issue(count: Int, value: String, maxCalls: Int = 1) throws -> [(pin: String, password: String)] {
         let csv = data + "/cards-\(UUID().uuidString).csv"
-        let result = try Tool.ratel(["pins", "generate", "--data", data, "--count", String(count), "--value", value,
+        let result = try Tool.ratel(["pins", "generate"] + storeArguments + ["--count", String(count), "--value", value,
                                      "--activation", "immediate", "--max-calls", String(maxCalls), "--out", csv])
         guard result.status == 0 else { throw ToolError("pins generate: \(result.stderr)") }
         return try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").dropFirst().map { line in
@@ -66,7 +72,7 @@ final class RatelServer {
 
     func start() throws {
         process.executableURL = try Tool.ratelExecutable
-        process.arguments = ["serve", "--config", data + "/ratel.toml", "--data", data]
+        process.arguments = ["serve", "--config", data + "/ratel.toml"] + storeArguments
         process.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -130,8 +130,8 @@ extension SQLiteLedgerStore {
         try await perform { book throws(LedgerError) in try book.release(key: key, at: at) }
     }
 
-    public func extend(key: String, by amount: Int64, at: Int64) async throws(LedgerError) -> ReserveOutcome {
-        try await perform { book throws(LedgerError) in try book.extend(key: key, by: amount, at: at) }
+    public func extend(key: String, by amount: Int64, expiresAt: Int64, at: Int64) async throws(LedgerError) -> ReserveOutcome {
+        try await perform { book throws(LedgerError) in try book.extend(key: key, by: amount, expiresAt: expiresAt, at: at) }
     }
 
     public func reservation(key: String) async throws(LedgerError) -> Reservation {

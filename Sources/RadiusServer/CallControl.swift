@@ -1,0 +1,130 @@
+import Ledger
+import Logging
+import Synchronization
+import RadiusProtocol
+import RatingEngine
+
+/// Ratel's side of RFC 5176: it ends calls an operator asks to end, ends the calls of accounts
+/// that stopped being usable (disabled, dropped or expired, by any node or the CLI), and grows
+/// the grant of calls whose account was topped up, where the NAS takes CoA.
+public final class CallControl: Sendable {
+    let store: any LedgerStore
+    let settings: PrepaidSettings
+    let clients: ClientTable
+    let liveCalls: LiveCalls
+    let sender: DynamicAuthorizationClient
+    let metrics: ServerMetrics
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+
+    private struct Memory {
+        /// Calls a Disconnect-Request ended or is ending, so a review does not send another.
+        var ending: Set<String> = []
+        /// Each account's balance at the last review; grants are re-planned only when it changes.
+        var balances: [Int64: Int64] = [:]
+    }
+    private let memory = Mutex(Memory())
+
+    public init(engine: RadiusEngine, settings: PrepaidSettings, sender: DynamicAuthorizationClient,
+                clock: @escaping @Sendable () -> Int64) {
+        store = engine.store
+        self.settings = settings
+        clients = engine.clients
+        liveCalls = engine.liveCalls
+        self.sender = sender
+        metrics = engine.metrics
+        logger = engine.logger
+        self.clock = clock
+    }
+
+    /// Sends a Disconnect-Request for the live call `key`; nil when there is no such call.
+    public func end(key: String) async -> ControlOutcome? {
+        guard let call = liveCalls.call(key) else { return nil }
+        return await disconnect(call, why: "operator")
+    }
+
+    /// One pass over the accounts that have live calls; `ratel serve` runs it every sweep.
+    public func review() async {
+        let byAccount = Dictionary(grouping: liveCalls.snapshot, by: \.reservation.accountID)
+        let now = clock()
+        memory.withLock { $0.balances = $0.balances.filter { byAccount[$0.key] != nil } }
+        for (accountID, calls) in byAccount {
+            let account: Account
+            do { account = try await store.account(id: accountID) } catch {
+                logger.error("cannot read an account with live calls", metadata: ["account": "\(accountID)", "error": "\(error)"])
+                continue
+            }
+            if account.status != .active || (account.expiresAt.map { $0 <= now } ?? false) {
+                for call in calls { _ = await disconnect(call, why: "account_\(account.status.rawValue)") }
+                continue
+            }
+            // A balance not seen before (a top-up, or a call new to this review) may pay for longer calls.
+            let changed = memory.withLock { memory in
+                defer { memory.balances[accountID] = account.balance }
+                return memory.balances[accountID] != account.balance
+            }
+            guard changed else { continue }
+            for call in calls where call.handle?.acceptsCoA == true { await extend(call, account: account, now: now) }
+        }
+    }
+
+    private func disconnect(_ call: LiveCalls.Call, why: String) async -> ControlOutcome {
+        let key = call.reservation.key
+        guard let handle = call.handle, let client = clients.clients.first(where: { $0.name == handle.client }) else {
+            return .unsupported
+        }
+        let first = memory.withLock { $0.ending.insert(key).inserted }
+        guard first || why == "operator" else { return .acknowledged }
+        let outcome = await sender.send(.disconnectRequest, attributes: handle.identification, to: handle.address,
+                                        secret: client.secret, now: clock())
+        metrics.control("disconnect", nas: client.name, outcome: outcome.label)
+        let level: Logger.Level = outcome.callEnded ? .info : .warning
+        logger.log(level: level, "Disconnect-Request", metadata: ["nas": "\(client.name)", "call": "\(key)",
+                                                                 "why": "\(why)", "outcome": "\(outcome.label)"])
+        if !outcome.callEnded { memory.withLock { _ = $0.ending.remove(key) } }
+        return outcome
+    }
+
+    /// Re-plans the call with the money the top-up freed, holds the difference and tells the NAS
+    /// the longer Session-Timeout. If the NAS refuses, the larger hold is harmless: Stop debits
+    /// the real duration.
+    private func extend(_ call: LiveCalls.Call, account: Account, now: Int64) async {
+        let reservation = call.reservation
+        guard let handle = call.handle, let client = clients.clients.first(where: { $0.name == handle.client }),
+              let plan = settings.plans.plan(named: account.plan), let number = try? DialledNumber(reservation.number)
+        else { return }
+        func longest(_ budget: Int64) -> Int64 {
+            let seconds = (try? plan.maxDuration(number, start: reservation.openedAt, budgetMicros: max(0, budget))) ?? 0
+            return settings.maxGrantSeconds > 0 ? min(seconds, settings.maxGrantSeconds) : seconds
+        }
+        let current = longest(reservation.amount)
+        var budget = reservation.amount + account.balance + account.creditLimit
+        for _ in 0..<3 {
+            let grant = longest(budget)
+            guard grant > current, let cost = try? plan.charge(number, start: reservation.openedAt, durationSeconds: grant).chargedMicros,
+                  cost > reservation.amount else { return }
+            let outcome: ReserveOutcome
+            do {
+                outcome = try await store.extend(key: reservation.key, by: cost - reservation.amount,
+                                                 expiresAt: reservation.openedAt + grant + settings.reservationGraceSeconds, at: now)
+            } catch {
+                return  // the call ended meanwhile
+            }
+            switch outcome {
+            case .reserved(let extended):
+                liveCalls.updated(extended)
+                let sent = await sender.send(.coaRequest, attributes: handle.identification + [
+                    OutgoingAttribute(AttributeType.sessionTimeout, integer: UInt32(clamping: grant)),
+                ], to: handle.address, secret: client.secret, now: clock())
+                metrics.control("coa", nas: client.name, outcome: sent.label)
+                logger.info("CoA-Request after a top-up", metadata: ["nas": "\(client.name)", "call": "\(reservation.key)",
+                                                                     "grant": "\(current)->\(grant)", "outcome": "\(sent.label)"])
+                return
+            case .refused(.insufficientFunds(let available)) where reservation.amount + available < budget:
+                budget = reservation.amount + available
+            case .refused:
+                return
+            }
+        }
+    }
+}
