@@ -18,7 +18,7 @@ public final class CallControl: Sendable {
     let clock: @Sendable () -> Int64
 
     private struct Memory {
-        /// Calls a Disconnect-Request ended or is ending, so a review does not send another.
+        /// Calls a review's Disconnect-Request ended or is ending, so the next review sends no other.
         var ending: Set<String> = []
         /// Each account's balance at the last review; grants are re-planned only when it changes.
         var balances: [Int64: Int64] = [:]
@@ -47,7 +47,10 @@ public final class CallControl: Sendable {
     public func review() async {
         let byAccount = Dictionary(grouping: liveCalls.snapshot, by: \.reservation.accountID)
         let now = clock()
-        memory.withLock { $0.balances = $0.balances.filter { byAccount[$0.key] != nil } }
+        memory.withLock { memory in
+            memory.balances = memory.balances.filter { byAccount[$0.key] != nil }
+            memory.ending = memory.ending.filter { liveCalls.call($0) != nil }
+        }
         for (accountID, calls) in byAccount {
             let account: Account
             do { account = try await store.account(id: accountID) } catch {
@@ -55,7 +58,10 @@ public final class CallControl: Sendable {
                 continue
             }
             if account.status != .active || (account.expiresAt.map { $0 <= now } ?? false) {
-                for call in calls { _ = await disconnect(call, why: "account_\(account.status.rawValue)") }
+                let fresh = calls.filter { call in memory.withLock { $0.ending.insert(call.reservation.key).inserted } }
+                await withDiscardingTaskGroup { group in
+                    for call in fresh { group.addTask { _ = await self.disconnect(call, why: "account_\(account.status.rawValue)") } }
+                }
                 continue
             }
             // A balance not seen before (a top-up, or a call new to this review) may pay for longer calls.
@@ -73,8 +79,6 @@ public final class CallControl: Sendable {
         guard let handle = call.handle, let client = clients.clients.first(where: { $0.name == handle.client }) else {
             return .unsupported
         }
-        let first = memory.withLock { $0.ending.insert(key).inserted }
-        guard first || why == "operator" else { return .acknowledged }
         let outcome = await sender.send(.disconnectRequest, attributes: handle.identification, to: handle.address,
                                         secret: client.secret, now: clock())
         metrics.control("disconnect", nas: client.name, outcome: outcome.label)

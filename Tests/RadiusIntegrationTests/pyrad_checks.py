@@ -5,34 +5,9 @@ usage: pyrad_checks.py retransmit HOST AUTH_PORT ACCT_PORT SECRET PIN PASSWORD
        pyrad_checks.py unknown-client HOST AUTH_PORT SECRET
 Prints one JSON object of observations.
 """
-import hashlib, hmac, json, os, socket, sys, tempfile
+import hashlib, hmac, json, socket, sys
 from pyrad import packet
-from pyrad.dictionary import Dictionary
-
-DICTIONARY = """
-ATTRIBUTE User-Name 1 string
-ATTRIBUTE User-Password 2 string
-ATTRIBUTE NAS-IP-Address 4 ipaddr
-ATTRIBUTE Reply-Message 18 string
-ATTRIBUTE Class 25 octets
-ATTRIBUTE Session-Timeout 27 integer
-ATTRIBUTE Called-Station-Id 30 string
-ATTRIBUTE Proxy-State 33 octets
-ATTRIBUTE Acct-Status-Type 40 integer
-ATTRIBUTE Acct-Delay-Time 41 integer
-ATTRIBUTE Acct-Session-Id 44 string
-ATTRIBUTE Acct-Session-Time 46 integer
-ATTRIBUTE Message-Authenticator 80 octets
-"""
-
-
-def dictionary():
-    with tempfile.NamedTemporaryFile("w", suffix=".dict", delete=False) as handle:
-        handle.write(DICTIONARY)
-    try:
-        return Dictionary(handle.name)
-    finally:
-        os.unlink(handle.name)
+from pyrad_dictionary import dictionary
 
 
 def sign(raw, secret):

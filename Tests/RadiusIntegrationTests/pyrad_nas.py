@@ -7,30 +7,9 @@ Binds 127.0.0.1 on a free port, prints "listening PORT", and appends one JSON li
 to LOG. How it answers depends on the Acct-Session-Id: "silent-*" never answers, "late-*"
 answers only the third transmission, "gone-*" answers NAK with Error-Cause 503, anything else ACK.
 """
-import hashlib, hmac, json, os, sys, tempfile
+import hashlib, hmac, json, sys
 from pyrad import packet, server
-from pyrad.dictionary import Dictionary
-
-DICTIONARY = """
-ATTRIBUTE User-Name 1 string
-ATTRIBUTE NAS-IP-Address 4 ipaddr
-ATTRIBUTE Service-Type 6 integer
-ATTRIBUTE Session-Timeout 27 integer
-ATTRIBUTE NAS-Identifier 32 string
-ATTRIBUTE Acct-Session-Id 44 string
-ATTRIBUTE Event-Timestamp 55 integer
-ATTRIBUTE Message-Authenticator 80 octets
-ATTRIBUTE Error-Cause 101 integer
-"""
-
-
-def dictionary():
-    with tempfile.NamedTemporaryFile("w", suffix=".dict", delete=False) as handle:
-        handle.write(DICTIONARY)
-    try:
-        return Dictionary(handle.name)
-    finally:
-        os.unlink(handle.name)
+from pyrad_dictionary import dictionary
 
 
 def message_authenticator_ok(raw, secret):
