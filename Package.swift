@@ -145,6 +145,7 @@ let package = Package(
         // Starts `ratel serve` and talks to it with radclient and pyrad; needs `swift build` first.
         .testTarget(
             name: "RadiusIntegrationTests",
+            dependencies: ["LedgerPostgres"],
             exclude: ["pyrad_checks.py", "pyrad_nas.py", "pyrad_dictionary.py"],
             swiftSettings: strictSettings
         ),

@@ -105,8 +105,7 @@ struct Authoriser: Sendable {
             let grant: Int64
             let charge: TariffPlan.Charge
             do {
-                var longest = try plan.maxDuration(number, start: now, budgetMicros: max(0, budget))
-                if settings.maxGrantSeconds > 0 { longest = min(longest, settings.maxGrantSeconds) }
+                let longest = try settings.longestGrant(plan, number, start: now, budget: budget)
                 guard longest > 0 else { return .reject(.notEvenFirstIncrement(available: budget)) }
                 grant = longest
                 charge = try plan.charge(number, start: now, durationSeconds: grant)

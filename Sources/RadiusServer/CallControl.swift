@@ -76,7 +76,7 @@ public final class CallControl: Sendable {
 
     private func disconnect(_ call: LiveCalls.Call, why: String) async -> ControlOutcome {
         let key = call.reservation.key
-        guard let handle = call.handle, let client = clients.clients.first(where: { $0.name == handle.client }) else {
+        guard let handle = call.handle, let client = clients.client(named: handle.client) else {
             return .unsupported
         }
         let outcome = await sender.send(.disconnectRequest, attributes: handle.identification, to: handle.address,
@@ -94,12 +94,11 @@ public final class CallControl: Sendable {
     /// the real duration.
     private func extend(_ call: LiveCalls.Call, account: Account, now: Int64) async {
         let reservation = call.reservation
-        guard let handle = call.handle, let client = clients.clients.first(where: { $0.name == handle.client }),
+        guard let handle = call.handle, let client = clients.client(named: handle.client),
               let plan = settings.plans.plan(named: account.plan), let number = try? DialledNumber(reservation.number)
         else { return }
         func longest(_ budget: Int64) -> Int64 {
-            let seconds = (try? plan.maxDuration(number, start: reservation.openedAt, budgetMicros: max(0, budget))) ?? 0
-            return settings.maxGrantSeconds > 0 ? min(seconds, settings.maxGrantSeconds) : seconds
+            (try? settings.longestGrant(plan, number, start: reservation.openedAt, budget: budget)) ?? 0
         }
         let current = longest(reservation.amount)
         var budget = reservation.amount + account.balance + account.creditLimit

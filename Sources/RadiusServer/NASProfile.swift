@@ -128,6 +128,8 @@ public struct ClientTable: Sendable {
 
     public init(_ clients: [NASClient]) { self.clients = clients }
 
+    public func client(named name: String) -> NASClient? { clients.first { $0.name == name } }
+
     public func client(for address: [UInt8]) -> NASClient? {
         var best: (client: NASClient, length: Int)?
         for client in clients {

@@ -21,4 +21,10 @@ public struct PrepaidSettings: Sendable {
         self.allowOverdraft = allowOverdraft
         self.throttle = throttle
     }
+
+    /// The longest call `budget` pays for from `start`, within `max_grant`.
+    func longestGrant(_ plan: TariffPlan, _ number: DialledNumber, start: Int64, budget: Int64) throws(RatingError) -> Int64 {
+        let longest = try plan.maxDuration(number, start: start, budgetMicros: max(0, budget))
+        return maxGrantSeconds > 0 ? min(longest, maxGrantSeconds) : longest
+    }
 }

@@ -3,12 +3,10 @@ import Testing
 
 /// Accounting from radclient and pyrad: debits equal the rated cost, once, and are durable.
 @Suite(.serialized) struct AccountingTests {
-    static let called = "359888123456"
-
     /// What `ratel rate` says a call costs, in micros.
     static func ratedMicros(start: Int64, seconds: Int64) throws -> Int64 {
         let iso = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(start)))
-        let rate = try Tool.ratel(["rate", "--plan", "ratesheets/retail/plan.toml", "--number", called, "--start", iso,
+        let rate = try Tool.ratel(["rate", "--plan", "ratesheets/retail/plan.toml", "--number", RatelServer.called, "--start", iso,
                                    "--duration", String(seconds)])
         guard let range = rate.stdout.range(of: "\"cost\": \"") else { throw ToolError("ratel rate: \(rate.stdout)\(rate.stderr)") }
         return micros(String(rate.stdout[range.upperBound...].prefix { $0 != "\"" }))
@@ -27,16 +25,6 @@ import Testing
         return micros(String(show.stdout[range.upperBound...].prefix { $0 != "\"" }))
     }
 
-    func authorise(_ server: RatelServer, _ card: (pin: String, password: String), session: String) throws -> RadclientReply {
-        try Tool.radclient(["User-Name = \"\(card.pin)\"", "User-Password = \"\(card.password)\"", "Called-Station-Id = \"\(Self.called)\"",
-                            "Acct-Session-Id = \"\(session)\"", "Message-Authenticator = 0x00"],
-                           server: "127.0.0.1:\(server.authV4)", kind: "auth", secret: "lab-secret")
-    }
-
-    func account(_ server: RatelServer, _ lines: [String]) throws -> RadclientReply {
-        try Tool.radclient(lines + ["NAS-IP-Address = 127.0.0.1"], server: "127.0.0.1:\(server.acctV4)", kind: "acct", secret: "lab-secret")
-    }
-
     @Test func startInterimStopDebitsTheRatedCostOnce() throws {
         let server = try RatelServer()
         let cards = try server.issue(count: 4, value: "5.00")
@@ -44,35 +32,35 @@ import Testing
         defer { server.stop() }
         let now = Int64(Date().timeIntervalSince1970)
 
-        #expect(try authorise(server, cards[0], session: "call-1").code == "Access-Accept")
-        let start = try account(server, ["Acct-Status-Type = Start", "Acct-Session-Id = \"call-1\"", "Event-Timestamp = \(now - 125)"])
+        #expect(try server.authorise(cards[0], session: "call-1").code == "Access-Accept")
+        let start = try server.account(["Acct-Status-Type = Start", "Acct-Session-Id = \"call-1\"", "Event-Timestamp = \(now - 125)"])
         #expect(start.code == "Accounting-Response", "\(start)")
         let live = try server.get("/calls")
         #expect(live.contains("\"key\": \"lab/call-1\"") && live.contains("\"state\": \"answered\""), "\(live)")
-        let interim = try account(server, ["Acct-Status-Type = Interim-Update", "Acct-Session-Id = \"call-1\"", "Acct-Session-Time = 60"])
+        let interim = try server.account(["Acct-Status-Type = Interim-Update", "Acct-Session-Id = \"call-1\"", "Acct-Session-Time = 60"])
         #expect(interim.code == "Accounting-Response")
-        let stop = try account(server, ["Acct-Status-Type = Stop", "Acct-Session-Id = \"call-1\"", "Acct-Session-Time = 125",
+        let stop = try server.account(["Acct-Status-Type = Stop", "Acct-Session-Id = \"call-1\"", "Acct-Session-Time = 125",
                                         "Event-Timestamp = \(now)", "Acct-Terminate-Cause = User-Request"])
         #expect(stop.code == "Accounting-Response", "\(stop)")
         // The same Stop again, as a new packet (Acct-Delay-Time changed): answered, not debited twice.
-        let again = try account(server, ["Acct-Status-Type = Stop", "Acct-Session-Id = \"call-1\"", "Acct-Session-Time = 125",
+        let again = try server.account(["Acct-Status-Type = Stop", "Acct-Session-Id = \"call-1\"", "Acct-Session-Time = 125",
                                          "Event-Timestamp = \(now)", "Acct-Delay-Time = 3"])
         #expect(again.code == "Accounting-Response")
 
         // A call that failed downstream releases its reservation without a charge.
-        #expect(try authorise(server, cards[1], session: "call-2").code == "Access-Accept")
-        #expect(try account(server, ["Acct-Status-Type = Failed", "Acct-Session-Id = \"call-2\""]).code == "Accounting-Response")
+        #expect(try server.authorise(cards[1], session: "call-2").code == "Access-Accept")
+        #expect(try server.account(["Acct-Status-Type = Failed", "Acct-Session-Id = \"call-2\""]).code == "Accounting-Response")
 
         // Accounting-On: the NAS rebooted; every call it had open before is gone.
-        #expect(try authorise(server, cards[2], session: "call-3").code == "Access-Accept")
+        #expect(try server.authorise(cards[2], session: "call-3").code == "Access-Accept")
         #expect(try server.get("/calls").contains("lab/call-3"))
-        #expect(try account(server, ["Acct-Status-Type = Accounting-On", "Acct-Session-Id = \"00000000\"",
+        #expect(try server.account(["Acct-Status-Type = Accounting-On", "Acct-Session-Id = \"00000000\"",
                                      "Event-Timestamp = \(Int64(Date().timeIntervalSince1970) + 1)"]).code == "Accounting-Response")
         #expect(try !server.get("/calls").contains("lab/call-3"))
 
         // A Stop the server never authorised (no Access-Request, no Start) still bills the caller.
-        #expect(try account(server, ["Acct-Status-Type = Stop", "Acct-Session-Id = \"walk-in\"", "User-Name = \"\(cards[3].pin)\"",
-                                     "Called-Station-Id = \"\(Self.called)\"", "Acct-Session-Time = 60",
+        #expect(try server.account(["Acct-Status-Type = Stop", "Acct-Session-Id = \"walk-in\"", "User-Name = \"\(cards[3].pin)\"",
+                                     "Called-Station-Id = \"\(RatelServer.called)\"", "Acct-Session-Time = 60",
                                      "Event-Timestamp = \(now)"]).code == "Accounting-Response")
 
         let stopped = server.stop()
@@ -91,7 +79,7 @@ import Testing
         try server.start()
         defer { server.stop() }
         let requests = (0..<12).map { index in
-            ["User-Name = \"\(card.pin)\"", "User-Password = \"\(card.password)\"", "Called-Station-Id = \"\(Self.called)\"",
+            ["User-Name = \"\(card.pin)\"", "User-Password = \"\(card.password)\"", "Called-Station-Id = \"\(RatelServer.called)\"",
              "Acct-Session-Id = \"parallel-\(index)\"", "Message-Authenticator = 0x00"].joined(separator: "\n")
         }
         let result = try Tool.run("/usr/bin/radclient", ["-x", "-r", "1", "-t", "3", "-p", "12", "127.0.0.1:\(server.authV4)", "auth", "lab-secret"],
@@ -116,7 +104,7 @@ import Testing
         #expect(held.reduce(0, +) <= 1_000_000 && held.count == accepted, "\(calls)")
         let now = Int64(Date().timeIntervalSince1970)
         for (session, seconds) in grants {
-            let stop = try account(server, ["Acct-Status-Type = Stop", "Acct-Session-Id = \"\(session)\"", "Acct-Session-Time = \(seconds)",
+            let stop = try server.account(["Acct-Status-Type = Stop", "Acct-Session-Id = \"\(session)\"", "Acct-Session-Time = \(seconds)",
                                             "Event-Timestamp = \(now)"])
             #expect(stop.code == "Accounting-Response")
         }

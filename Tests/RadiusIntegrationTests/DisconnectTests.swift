@@ -1,4 +1,5 @@
 import Foundation
+import LedgerPostgres
 import Testing
 
 /// Disconnect-Request and CoA-Request (RFC 5176) from `ratel serve` to a NAS listener built on
@@ -32,8 +33,8 @@ import Testing
         try server.start()
         defer { server.stop() }
         for (card, session) in zip(cards, ["late-1", "gone-2", "silent-3", "plain-4"]) {
-            #expect(try authorise(server, card, session: session).code == "Access-Accept")
-            #expect(try account(server, ["Acct-Status-Type = Start", "Acct-Session-Id = \"\(session)\"",
+            #expect(try server.authorise(card, session: session, extra: ["NAS-IP-Address = 127.0.0.1"]).code == "Access-Accept")
+            #expect(try server.account(["Acct-Status-Type = Start", "Acct-Session-Id = \"\(session)\"",
                                          "User-Name = \"\(card.pin)\""]).code == "Accounting-Response")
         }
 
@@ -63,7 +64,7 @@ import Testing
         #expect(metrics.contains("ratel_radius_control_requests_total{kind=\"disconnect\",nas=\"lab\",outcome=\"acknowledged\"} 1"), "\(metrics)")
         #expect(metrics.contains("outcome=\"no_answer\"} 1"))
         // The NAS then sends Stop for the call it ended; the call is billed as usual.
-        #expect(try account(server, ["Acct-Status-Type = Stop", "Acct-Session-Id = \"late-1\"", "Acct-Session-Time = 30",
+        #expect(try server.account(["Acct-Status-Type = Stop", "Acct-Session-Id = \"late-1\"", "Acct-Session-Time = 30",
                                      "Acct-Terminate-Cause = Admin-Reset"]).code == "Accounting-Response")
         #expect(try !server.get("/calls").contains("lab/late-1"))
     }
@@ -71,7 +72,7 @@ import Testing
     /// Account changes made elsewhere (the CLI on the shared PostgreSQL ledger) reach live calls:
     /// a disabled account's calls are disconnected, a topped-up one's grow by CoA.
     @Test func disablingAndToppingUpReachLiveCalls() async throws {
-        guard let database = try TestDatabase.fresh("radius_dm") else { return }
+        guard let database = try await TestDatabase.fresh("radius_dm") else { return }
         let nas = try PyradNAS(secret: "lab-secret")
         defer { nas.stop() }
         let server = try RatelServer(config: Self.config(disconnectPort: nas.port), database: database)
@@ -79,10 +80,10 @@ import Testing
         try server.start()
         defer { server.stop() }
 
-        let accepted = try authorise(server, cards[0], session: "topup-1")
+        let accepted = try server.authorise(cards[0], session: "topup-1", extra: ["NAS-IP-Address = 127.0.0.1"])
         let grant = try #require(Int(accepted.value("Session-Timeout") ?? ""), "\(accepted)")
-        #expect(try account(server, ["Acct-Status-Type = Start", "Acct-Session-Id = \"topup-1\""]).code == "Accounting-Response")
-        #expect(try authorise(server, cards[1], session: "doomed-2").code == "Access-Accept")
+        #expect(try server.account(["Acct-Status-Type = Start", "Acct-Session-Id = \"topup-1\""]).code == "Accounting-Response")
+        #expect(try server.authorise(cards[1], session: "doomed-2", extra: ["NAS-IP-Address = 127.0.0.1"]).code == "Access-Accept")
 
         let recharge = try Tool.ratel(["pins", "recharge"] + server.storeArguments + [cards[0].pin, "--amount", "2.00"])
         #expect(recharge.status == 0, "\(recharge.stderr)")
@@ -96,20 +97,10 @@ import Testing
         #expect(disconnect.authentic && disconnect.messageAuthenticator)
 
         // The longer call is paid from the top-up, and nothing is overdrawn.
-        #expect(try account(server, ["Acct-Status-Type = Stop", "Acct-Session-Id = \"topup-1\"",
+        #expect(try server.account(["Acct-Status-Type = Stop", "Acct-Session-Id = \"topup-1\"",
                                      "Acct-Session-Time = \(longer)"]).code == "Accounting-Response")
         let check = try Tool.ratel(["ledger", "check"] + server.storeArguments)
         #expect(check.status == 0 && check.stdout.contains("\"overruns\": 0"), "\(check.stdout)\(check.stderr)")
-    }
-
-    func authorise(_ server: RatelServer, _ card: (pin: String, password: String), session: String) throws -> RadclientReply {
-        try Tool.radclient(["User-Name = \"\(card.pin)\"", "User-Password = \"\(card.password)\"", "Called-Station-Id = \"359888123456\"",
-                            "Acct-Session-Id = \"\(session)\"", "NAS-IP-Address = 127.0.0.1", "Message-Authenticator = 0x00"],
-                           server: "127.0.0.1:\(server.authV4)", kind: "auth", secret: "lab-secret")
-    }
-
-    func account(_ server: RatelServer, _ lines: [String]) throws -> RadclientReply {
-        try Tool.radclient(lines + ["NAS-IP-Address = 127.0.0.1"], server: "127.0.0.1:\(server.acctV4)", kind: "acct", secret: "lab-secret")
     }
 
     func end(_ server: RatelServer, _ key: String) throws -> (status: Int32, stdout: String, stderr: String) {
@@ -213,15 +204,11 @@ final class PyradNAS {
 /// A new database on the test PostgreSQL server (RATEL_TEST_POSTGRES, started by `make test`);
 /// nil outside CI when there is none, so a plain `swift test` still runs the rest.
 enum TestDatabase {
-    static func fresh(_ prefix: String) throws -> String? {
+    static func fresh(_ prefix: String) async throws -> String? {
         guard let admin = ProcessInfo.processInfo.environment["RATEL_TEST_POSTGRES"] else {
             if ProcessInfo.processInfo.environment["CI"] == "true" { throw ToolError("RATEL_TEST_POSTGRES is not set under CI") }
             return nil
         }
-        let name = "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
-        let created = try Tool.run("/usr/bin/psql", [admin, "-q", "-c", "CREATE DATABASE \(name)"])
-        guard created.status == 0 else { throw ToolError("psql: \(created.stderr)") }
-        guard let range = admin.range(of: "/postgres?") else { throw ToolError("unexpected admin URL shape") }
-        return admin.replacingCharacters(in: range, with: "/\(name)?")
+        return try await DatabaseURL.createDatabaseIfMissing("\(prefix)_\(UUID().uuidString.prefix(8).lowercased())", admin: admin)
     }
 }

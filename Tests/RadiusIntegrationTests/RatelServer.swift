@@ -112,6 +112,21 @@ final class RatelServer {
 
     var log: String { output.value }
 
+    static let called = "359888123456"
+
+    /// PAP from radclient on IPv4 as the `lab` client, with Acct-Session-Id `session`.
+    func authorise(_ card: (pin: String, password: String), session: String, extra: [String] = []) throws -> RadclientReply {
+        try Tool.radclient(["User-Name = \"\(card.pin)\"", "User-Password = \"\(card.password)\"",
+                            "Called-Station-Id = \"\(Self.called)\"", "Acct-Session-Id = \"\(session)\"",
+                            "Message-Authenticator = 0x00"] + extra,
+                           server: "127.0.0.1:\(authV4)", kind: "auth", secret: "lab-secret")
+    }
+
+    /// An Accounting-Request from radclient as the `lab` client.
+    func account(_ lines: [String]) throws -> RadclientReply {
+        try Tool.radclient(lines + ["NAS-IP-Address = 127.0.0.1"], server: "127.0.0.1:\(acctV4)", kind: "acct", secret: "lab-secret")
+    }
+
     func get(_ path: String) throws -> String {
         try Tool.run("/usr/bin/env", ["python3", "-c",
             "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:\(metrics)\(path)').read().decode())"]).stdout
