@@ -30,6 +30,8 @@ public final class UDPListener: Sendable {
         localAddress = local
     }
 
+    static let messagesPerRead = 32
+
     public static func bind(host: String, port: Int, listener: Listener, engine: RadiusEngine, group: any EventLoopGroup,
                             receiveBufferBytes: Int = 4 << 20, maxInFlight: Int = 8192) async throws -> UDPListener {
         let flight = Flight(limit: maxInFlight)
@@ -39,11 +41,14 @@ public final class UDPListener: Sendable {
             // Leaves IPv4 to its own socket, so `0.0.0.0` and `::` can both be bound to one port.
             bootstrap = bootstrap.channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
         }
+        // A vector read splits one buffer evenly between its messages, so the buffer holds a whole
+        // largest datagram (plus one octet, to see an oversized one) for each of them.
         let channel = try await bootstrap
             .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferBytes))
-            .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: RadiusPacket.maximumLength + 1))
-            .channelOption(ChannelOptions.datagramVectorReadMessageCount, value: 32)
+            .channelOption(ChannelOptions.recvAllocator,
+                           value: FixedSizeRecvByteBufferAllocator(capacity: (RadiusPacket.maximumLength + 1) * Self.messagesPerRead))
+            .channelOption(ChannelOptions.datagramVectorReadMessageCount, value: Self.messagesPerRead)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(DatagramHandler(engine: engine, listener: listener, flight: flight))

@@ -5,7 +5,7 @@ import Testing
 @Suite(.serialized) struct AuthenticationTests {
     @Test func papChapAndRefusals() throws {
         let server = try RatelServer()
-        let cards = try server.issue(count: 2, value: "5.00")
+        let cards = try server.issue(count: 3, value: "5.00")
         try server.start()
         defer { server.stop() }
         let lab = "127.0.0.1:\(server.authV4)"
@@ -18,6 +18,13 @@ import Testing
         let grant = Int(accept.value("Session-Timeout") ?? "") ?? 0
         #expect(grant > 60 && grant <= 10_800, "\(accept)")
         #expect(accept.value("Class") == "0x" + Array("ratel:lab/pap-1".utf8).map { String(format: "%02x", $0) }.joined())
+
+        // A request of about 2 kB, as softswitches send with their extra attributes, is read whole.
+        let filler = (0..<8).map { "Connect-Info = \"\(String(repeating: Character(String($0)), count: 240))\"" }
+        let large = try Tool.radclient(["User-Name = \"\(cards[2].pin)\"", "User-Password = \"\(cards[2].password)\"",
+                                        "Called-Station-Id = \"+359888123456\"", "Acct-Session-Id = \"pap-large\"",
+                                        "Message-Authenticator = 0x00"] + filler, server: lab, kind: "auth", secret: "lab-secret")
+        #expect(large.code == "Access-Accept", "\(large)")
 
         // CHAP: radclient hashes CHAP-Password with a fresh challenge.
         let chap = try Tool.radclient(["User-Name = \"\(cards[1].pin)\"", "CHAP-Password = \"\(cards[1].password)\"",
