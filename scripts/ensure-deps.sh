@@ -3,7 +3,7 @@
 # Each later subsystem adds its packages to NEEDED (e.g. postgresql, freeradius-utils).
 set -euo pipefail
 
-NEEDED=(pkg-config zlib1g-dev libsqlite3-dev postgresql freeradius-utils python3-pyrad)
+NEEDED=(pkg-config zlib1g-dev libsqlite3-dev postgresql freeradius-utils python3-pyrad kamailio kamailio-radius-modules sip-tester)
 
 missing=()
 for package in "${NEEDED[@]}"; do
