@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RATEL = .build/debug/ratel
 
-.PHONY: run test build deps fuzz bench bench-ledger ratesheets clean
+.PHONY: run test build deps fuzz bench bench-ledger bench-radius ratesheets clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -34,6 +34,11 @@ bench: deps
 # The ledger benchmarks only: reserve+commit pairs per second against naive baselines.
 bench-ledger: deps
 	cd benchmarks && RATEL_BENCH_POSTGRES="$$(../scripts/start-postgres.sh)" $(SWIFT) package benchmark --no-progress --target LedgerBenchmarks
+
+# Ratel against FreeRADIUS 3.2 with one million accounts, one load generator, in one run
+# (benchmarks/radius-compare.sh; installs freeradius; the first run builds and generates for ~5 min).
+bench-radius: deps
+	benchmarks/radius-compare.sh
 
 # Rebuilds ratesheets/ from ../shared/data/e164-prefixes.csv.gz.
 ratesheets:

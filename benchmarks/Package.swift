@@ -37,6 +37,13 @@ let package = Package(
             path: "Benchmarks/LedgerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Not a package-benchmark suite: the load generator that benchmarks/radius-compare.sh runs
+        // against FreeRADIUS and `ratel serve` in turn.
+        .executableTarget(
+            name: "RadiusLoad",
+            dependencies: [.product(name: "RadiusProtocol", package: "ratel")],
+            path: "Benchmarks/RadiusLoad"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

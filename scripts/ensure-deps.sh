@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Ratel builds and tests with, when they are missing.
-# Each later subsystem adds its packages to NEEDED (e.g. postgresql, freeradius-utils).
+# Each later subsystem adds its packages to NEEDED; a caller can ask for more as arguments
+# (the FreeRADIUS comparison benchmark needs `freeradius`).
 set -euo pipefail
 
-NEEDED=(pkg-config zlib1g-dev libsqlite3-dev postgresql freeradius-utils python3-pyrad kamailio kamailio-radius-modules sip-tester)
+NEEDED=(pkg-config zlib1g-dev libsqlite3-dev postgresql freeradius-utils python3-pyrad kamailio kamailio-radius-modules sip-tester "$@")
 
 missing=()
 for package in "${NEEDED[@]}"; do

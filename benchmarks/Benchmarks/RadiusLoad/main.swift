@@ -1,0 +1,93 @@
+import Glibc
+
+// The load generator of benchmarks/radius-compare.sh: the same requests, users and pacing for
+// FreeRADIUS and for Ratel. Prints one JSON object per run.
+//
+//   RadiusLoad auth|acct --port P --secret S --users FILE [--first N] [--count N]
+//              [--concurrency C] [--rate R] [--seconds T] [--sessions PREFIX]
+
+struct Users {
+    var pins: [[UInt8]] = []
+    var passwords: [[UInt8]] = []
+    var count: Int { pins.count }
+
+    /// `ratel pins generate --out` CSV: pin,password,... with a header line.
+    init(csv path: String) throws {
+        guard let file = fopen(path, "r") else { throw LoadError("cannot open \(path)") }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        var header = true
+        while getline(&line, &capacity, file) > 0, let line {
+            defer { header = false }
+            guard !header else { continue }
+            let fields = String(cString: line).split(separator: ",", maxSplits: 2)
+            guard fields.count >= 2 else { continue }
+            pins.append(Array(fields[0].utf8))
+            passwords.append(Array(fields[1].utf8))
+        }
+        free(line)
+        guard !pins.isEmpty else { throw LoadError("no users in \(path)") }
+    }
+}
+
+func arguments() throws -> LoadRun.Options {
+    var values: [String: String] = [:]
+    var list = CommandLine.arguments.dropFirst()
+    guard let kindName = list.popFirst(), let kind = LoadRun.Kind(rawValue: kindName) else {
+        throw LoadError("usage: RadiusLoad auth|acct --port P --secret S --users FILE [options]")
+    }
+    while let flag = list.popFirst() {
+        guard flag.hasPrefix("--"), let value = list.popFirst() else { throw LoadError("expected --flag value, got \(flag)") }
+        values[String(flag.dropFirst(2))] = value
+    }
+    func integer(_ name: String, _ fallback: Int? = nil) throws -> Int {
+        guard let text = values[name] else {
+            guard let fallback else { throw LoadError("--\(name) is required") }
+            return fallback
+        }
+        guard let value = Int(text), value >= 0 else { throw LoadError("--\(name): not a number: \(text)") }
+        return value
+    }
+    guard let usersPath = values["users"], let secret = values["secret"] else { throw LoadError("--users and --secret are required") }
+    let users = try Users(csv: usersPath)
+    return LoadRun.Options(
+        kind: kind, port: UInt16(truncatingIfNeeded: try integer("port")), secret: Array(secret.utf8), users: users,
+        firstUser: try integer("first", 0), count: try integer("count", users.count), concurrency: max(1, try integer("concurrency", 64)),
+        rate: values["rate"] == nil ? nil : try integer("rate"), seconds: Double(try integer("seconds", 10)),
+        sessionPrefix: values["sessions"] ?? "load")
+}
+
+func percentile(_ sorted: [UInt32], _ fraction: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]) / 1000
+}
+
+do {
+    let options = try arguments()
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let cpuBefore = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    let result = try LoadRun(options).run()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6 - cpuBefore
+    let sorted = result.latenciesMicros.sorted()
+    let perSecond = Double(result.completed) / max(result.elapsed, 0.001)
+    func fixed(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+    print("""
+        {"kind":"\(options.kind.rawValue)","completed":\(result.completed),"per_second":\(Int(perSecond.rounded())),\
+        "sent":\(result.sent),"accepted":\(result.accepted),"rejected":\(result.rejected),"other":\(result.other),\
+        "lost":\(result.lost),"seconds":\(fixed(result.elapsed)),"concurrency":\(options.concurrency),\
+        "rate":\(options.rate.map(String.init) ?? "null"),"p50_ms":\(fixed(percentile(sorted, 0.50))),\
+        "p99_ms":\(fixed(percentile(sorted, 0.99))),"max_ms":\(fixed(percentile(sorted, 1.0))),"generator_cpu_s":\(fixed(cpu))}
+        """)
+} catch {
+    printError("RadiusLoad: \(error)\n")
+    exit(1)
+}
+
+/// Glibc's `stderr` is a shared mutable global that strict concurrency refuses.
+func printError(_ text: String) {
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}

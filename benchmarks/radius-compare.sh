@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Ratel against FreeRADIUS 3.2 (Debian) on this machine, one after the other in one run, with
+# the same load generator (RadiusLoad) and the same users: PAP authorisations per second
+# (FreeRADIUS: `files`; Ratel: PAP + rating + a durable reservation), Start+Stop accounting pairs
+# per second (FreeRADIUS: `detail` file, then `sql` on SQLite; Ratel: a durable debit), and
+# Ratel's latency at half its peak. Run from the repository root: `make bench-radius`.
+#
+# USERS (1000000), RUN_SECONDS (10 per phase), CONCURRENCY (64 in flight) change the load;
+# RATEL_BENCH_WORK (/tmp/ratel-radius-bench) keeps the generated users between runs.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=${RATEL_BENCH_WORK:-/tmp/ratel-radius-bench}
+USERS=${USERS:-1000000}
+RUN_SECONDS=${RUN_SECONDS:-10}
+CONCURRENCY=${CONCURRENCY:-64}
+SECRET=bench-secret
+FR_AUTH=28120 FR_ACCT=28130 RATEL_AUTH=28121 RATEL_ACCT=28131 RATEL_METRICS=28141
+TAG=$(date +%s)
+
+"$ROOT/scripts/ensure-deps.sh" freeradius
+echo "radius-compare: building ratel and the load generator (release)"
+(cd "$ROOT" && swift build -c release --product ratel >/dev/null)
+(cd "$ROOT/benchmarks" && swift build -c release --product RadiusLoad >/dev/null)
+RATEL="$ROOT/.build/release/ratel"
+LOAD="$ROOT/benchmarks/.build/release/RadiusLoad"
+
+# The same accounts for both: Ratel's ledger (kept pristine, copied for each run) and the CSV of
+# PINs and passwords that becomes FreeRADIUS's `files` authorize file.
+USERS_DIR="$WORK/users-$USERS"
+if [ ! -f "$USERS_DIR/users.csv" ]; then
+    echo "radius-compare: generating $USERS accounts (once; kept in $USERS_DIR)"
+    rm -rf "$USERS_DIR" && mkdir -p "$USERS_DIR/ledger"
+    "$RATEL" pins generate --data "$USERS_DIR/ledger" --count "$USERS" --value 100.00 --activation immediate \
+        --max-calls 2 --out "$USERS_DIR/users.tmp" >/dev/null
+    mv "$USERS_DIR/users.tmp" "$USERS_DIR/users.csv"
+fi
+CSV="$USERS_DIR/users.csv"
+
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+wait_for() { # file, text, what
+    for _ in $(seq 1 1200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+    echo "radius-compare: $3 did not start:" >&2; tail -20 "$1" >&2; exit 1
+}
+
+load() { # kind, port, extra arguments...
+    local kind=$1 port=$2; shift 2
+    "$LOAD" "$kind" --port "$port" --secret "$SECRET" --users "$CSV" --seconds "$RUN_SECONDS" "$@"
+}
+
+# FreeRADIUS, as the issue tunes it: two threads, larger socket buffers (benchmarks/freeradius/).
+FR="$WORK/freeradius"
+rm -rf "$FR" && mkdir -p "$FR/log" "$FR/radacct" "$FR/run"
+cp "$ROOT"/benchmarks/freeradius/*.conf "$FR/"
+echo '$INCLUDE /usr/share/freeradius/dictionary' > "$FR/dictionary"
+awk -F, 'NR > 1 { printf "%s Cleartext-Password := \"%s\"\n", $1, $2 }' "$CSV" > "$FR/authorize"
+export RATEL_FR_DIR="$FR" RATEL_FR_SECRET="$SECRET" RATEL_FR_AUTH_PORT=$FR_AUTH RATEL_FR_ACCT_PORT=$FR_ACCT
+
+freeradius_run() { # configuration name (detail or sql), then the phases to run
+    local name=$1; shift
+    : > "$FR/log/radius.log"
+    freeradius -f -n "$name" -d "$FR" &
+    local pid=$!
+    PIDS+=("$pid")
+    wait_for "$FR/log/radius.log" "Ready to process requests" "freeradius ($name)"
+    "$@"
+    kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+RESULTS="$WORK/results-$TAG.jsonl"
+: > "$RESULTS"
+record() { # label, JSON from RadiusLoad
+    echo "{\"label\":\"$1\",\"result\":$2}" >> "$RESULTS"
+    echo "  $1: $2"
+}
+
+fr_files_detail() {
+    record freeradius_auth "$(load auth $FR_AUTH --concurrency "$CONCURRENCY" --sessions "fr-$TAG")"
+    record freeradius_acct_detail "$(load acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "fr-$TAG")"
+}
+fr_sql() {
+    record freeradius_acct_sql "$(load acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "frsql-$TAG")"
+}
+echo "radius-compare: FreeRADIUS $(freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users"
+freeradius_run detail fr_files_detail
+freeradius_run sql fr_sql
+
+# Ratel on a copy of the pristine ledger, with its shipped retail plan.
+DATA="$WORK/ratel-run"
+rm -rf "$DATA" && cp -r "$USERS_DIR/ledger" "$DATA"
+cat > "$DATA/ratel.toml" <<EOF
+[listen]
+auth = ["127.0.0.1:$RATEL_AUTH"]
+acct = ["127.0.0.1:$RATEL_ACCT"]
+metrics = "127.0.0.1:$RATEL_METRICS"
+
+[plans]
+default = "$ROOT/ratesheets/retail/plan.toml"
+
+[logging]
+level = "warning"
+
+[[client]]
+name = "bench"
+address = "127.0.0.1"
+secret = "$SECRET"
+EOF
+"$RATEL" serve --config "$DATA/ratel.toml" --data "$DATA" > "$DATA/serve.log" 2>&1 &
+RATEL_PID=$!
+PIDS+=("$RATEL_PID")
+wait_for "$DATA/serve.log" "ratel: clients:" "ratel serve"
+auth=$(load auth $RATEL_AUTH --concurrency "$CONCURRENCY" --sessions "rt-$TAG")
+record ratel_auth "$auth"
+authorised=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["completed"])' "$auth")
+peak=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["per_second"])' "$auth")
+# Start+Stop for the calls just authorised: each Stop commits its reservation as a debit.
+record ratel_acct "$(load acct $RATEL_ACCT --concurrency "$CONCURRENCY" --sessions "rt-$TAG" --count "$authorised")"
+# Half of the peak, paced (open loop), on accounts not used yet: the latency an operator sees.
+record ratel_auth_half_peak "$(load auth $RATEL_AUTH --concurrency 4096 --rate $((peak / 2)) --first "$authorised" \
+    --sessions "rth-$TAG")"
+kill -TERM "$RATEL_PID"; wait "$RATEL_PID" 2>/dev/null || true
+"$RATEL" ledger check --data "$DATA" > "$WORK/ledger-check.json"
+record ratel_ledger_check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps({"problems": len(d["problems"]), "overruns": d["overruns"], "open_reservations": d["open_reservations"]}))' "$WORK/ledger-check.json")"
+
+python3 "$ROOT/benchmarks/radius-report.py" "$RESULTS" | tee "$WORK/results-$TAG.md"
