@@ -5,7 +5,9 @@ import RatingEngine
 /// Writes a group of journal records in one transaction. Whole-row upserts keep only the last
 /// state of each row in the group; tables are written in a fixed order.
 enum SQLiteJournal {
-    static func write(_ records: [JournalRecord], to db: Database) throws {
+    /// Returns the sealed secrets it wrote, for the store's copy in memory.
+    @discardableResult
+    static func write(_ records: [JournalRecord], to db: Database) throws -> [(accountID: Int64, sealed: Data)] {
         let group = JournalGroup(records)
         if !group.batches.isEmpty {
             let statement = try db.cachedStatement(sql: """
@@ -96,5 +98,6 @@ enum SQLiteJournal {
                 )
             }
         }
+        return secrets
     }
 }

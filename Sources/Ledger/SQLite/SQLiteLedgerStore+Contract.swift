@@ -1,5 +1,6 @@
 internal import GRDB
 import Foundation
+import Synchronization
 public import RatingEngine
 
 extension SQLiteLedgerStore {
@@ -76,8 +77,7 @@ extension SQLiteLedgerStore {
 
     public func password(pin: String) async throws(LedgerError) -> String {
         let id = try read { book throws(LedgerError) in try book.account(pin: pin).id }
-        guard let sealed = try query({ db in try Data.fetchOne(db, sql: "SELECT sealed FROM secrets WHERE account_id = ?", arguments: [id]) })
-        else { throw .storage("no secret stored for PIN \(pin)") }
+        guard let sealed = sealedPasswords.map.withLock({ $0[id] }) else { throw .storage("no secret stored for PIN \(pin)") }
         return try secrets.open(sealed)
     }
 

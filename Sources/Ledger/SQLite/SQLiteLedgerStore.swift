@@ -10,6 +10,9 @@ public final class SQLiteLedgerStore: LedgerStore {
     let journal: GroupCommit
     let pool: DatabasePool
     let secrets: SecretBox
+    /// Every account's sealed password, as stored: a PAP or digest check then costs one AES-GCM
+    /// open instead of a read transaction (about 60 MB for a million accounts).
+    let sealedPasswords: SealedPasswords
     private let lockDescriptor: Int32
     private let closed = Mutex(false)
 
@@ -33,17 +36,30 @@ public final class SQLiteLedgerStore: LedgerStore {
         do {
             let secrets = try SecretBox(keyFile: keyFile ?? directory + "/ratel.key")
             var configuration = Configuration()
+            // A lock held briefly elsewhere (a reader connection opening, a checkpoint) is waited
+            // for: a busy error would otherwise fail the writer and, with it, the whole store.
+            configuration.busyMode = .timeout(10)
             configuration.prepareDatabase { db in
                 // FULL: a commit returns only once the WAL is fsynced, so acknowledged means durable.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
-                // A large batch touches the PIN index at random; a 256 MiB page cache keeps that in memory.
-                try db.execute(sql: "PRAGMA cache_size = -262144")
+                // A large batch touches the PIN index at random; a 256 MiB page cache keeps that in
+                // memory. Only the writer gets it: a reader empties its whole cache (a walk over
+                // every hash bucket) each time it finds the file changed, which is every lookup.
+                if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -262144") }
             }
             let pool = try DatabasePool(path: directory + "/ledger.sqlite", configuration: configuration)
             try SQLiteSchema.migrator().migrate(pool)
             let now = now ?? Int64(Date().timeIntervalSince1970)
             let book = try pool.read { db in try SQLiteLoader.load(db, now: now) }
-            return SQLiteLedgerStore(book: book, pool: pool, secrets: secrets, lockDescriptor: descriptor)
+            let sealed = SealedPasswords()
+            try pool.read { db in
+                let rows = try Row.fetchCursor(db, sql: "SELECT account_id, sealed FROM secrets")
+                try sealed.map.withLock { map in
+                    map.reserveCapacity(book.accounts.count)
+                    while let row = try rows.next() { map[row[0]] = row[1] }
+                }
+            }
+            return SQLiteLedgerStore(book: book, pool: pool, secrets: secrets, sealedPasswords: sealed, lockDescriptor: descriptor)
         } catch {
             Glibc.close(descriptor)
             if let error = error as? LedgerError { throw error }
@@ -51,18 +67,22 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    private init(book: LedgerBook, pool: DatabasePool, secrets: SecretBox, lockDescriptor: Int32) {
+    private init(book: LedgerBook, pool: DatabasePool, secrets: SecretBox, sealedPasswords: SealedPasswords, lockDescriptor: Int32) {
         self.book = Mutex(book)
         self.pool = pool
         self.secrets = secrets
+        self.sealedPasswords = sealedPasswords
         self.lockDescriptor = lockDescriptor
         journal = GroupCommit(name: "ratel-ledger-writer") { records in
+            var written: [(accountID: Int64, sealed: Data)] = []
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    try SQLiteJournal.write(records, to: db)
+                    written = try SQLiteJournal.write(records, to: db)
                     return .commit
                 }
             }
+            // Only once stored: a password nobody could read back after a crash is never checked.
+            if !written.isEmpty { sealedPasswords.map.withLock { map in for (id, sealed) in written { map[id] = sealed } } }
         }
     }
 
@@ -70,23 +90,34 @@ public final class SQLiteLedgerStore: LedgerStore {
     public func close() async {
         guard !closed.withLock({ closed in defer { closed = true }; return closed }) else { return }
         journal.close()
+        // Leaves the data directory without a write-ahead log to replay: after a batch of a
+        // million PINs it is hundreds of megabytes, which the next start would have to read.
+        _ = try? await pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
         try? pool.close()
         Glibc.close(lockDescriptor)
     }
 
     /// Runs one book operation under the lock, queues its rows in decision order, and returns
-    /// once they (and everything decided before them) are durable.
+    /// once they (and everything decided before them) are durable. An operation that wrote
+    /// nothing (an authorisation of an active account) returns at once: what it read may still be
+    /// on its way to disk, but whatever it leads to (a reservation) is queued after it, so that
+    /// write's durability covers it.
     func perform<T: Sendable>(_ body: (inout LedgerBook) throws(LedgerError) -> T) async throws(LedgerError) -> T {
-        let (result, ticket) = try book.withLock { book throws(LedgerError) -> (T, UInt64) in
+        let (result, ticket) = try book.withLock { book throws(LedgerError) -> (T, UInt64?) in
             let result = try body(&book)
-            return (result, journal.append(book.drainRecords()))
+            let records = book.drainRecords()
+            return (result, records.isEmpty ? nil : journal.append(records))
         }
-        try await journal.waitDurable(ticket)
+        if let ticket { try await journal.waitDurable(ticket) }
         return result
     }
 
     func read<T: Sendable>(_ body: (borrowing LedgerBook) throws(LedgerError) -> T) throws(LedgerError) -> T {
         try book.withLock { book throws(LedgerError) -> T in try body(book) }
+    }
+
+    final class SealedPasswords: Sendable {
+        let map = Mutex<[Int64: Data]>([:])
     }
 
     func query<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(LedgerError) -> T {
