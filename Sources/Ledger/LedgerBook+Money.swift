@@ -1,4 +1,5 @@
 public import RatingEngine
+import HeapModule
 
 extension LedgerBook {
     func checkCurrency(_ account: Account, _ amount: Money) throws(LedgerError) {
@@ -81,6 +82,7 @@ extension LedgerBook {
                                       expiresAt: request.expiresAt, state: .open, finalCost: nil, closedAt: nil,
                                       details: "", movementID: nil)
         reservations[request.key] = reservation
+        expiries.insert(Expiry(at: reservation.expiresAt, key: reservation.key))
         hold(id, count: 1, micros: request.amount)
         records.append(.reservation(reservation))
         return .reserved(reservation)
@@ -137,7 +139,10 @@ extension LedgerBook {
         let available = account.balance + account.creditLimit - heldFor(account.id).micros
         guard available >= amount else { return .refused(.insufficientFunds(available: available)) }
         reservation.amount += amount
-        reservation.expiresAt = max(reservation.expiresAt, expiresAt)
+        if expiresAt > reservation.expiresAt {
+            reservation.expiresAt = expiresAt
+            expiries.insert(Expiry(at: expiresAt, key: key))
+        }
         hold(account.id, count: 0, micros: amount)
         reservations[key] = reservation
         records.append(.reservation(reservation))
@@ -147,9 +152,14 @@ extension LedgerBook {
     public var openReservations: [Reservation] { reservations.values.filter { $0.state == .open } }
 
     public mutating func releaseExpired(now: Int64) -> Int {
-        let due = reservations.values.filter { $0.state == .open && $0.expiresAt <= now }.map(\.key)
-        for key in due { _ = try? close(key: key, as: .expired, at: now) }
-        return due.count
+        var released = 0
+        while let next = expiries.min, next.at <= now {
+            _ = expiries.popMin()
+            guard let reservation = reservations[next.key], reservation.state == .open, reservation.expiresAt == next.at else { continue }
+            _ = try? close(key: next.key, as: .expired, at: now)
+            released += 1
+        }
+        return released
     }
 
     public mutating func releaseAll(nas: String, openedBefore before: Int64, at: Int64) -> Int {
@@ -157,4 +167,12 @@ extension LedgerBook {
         for key in due { _ = try? close(key: key, as: .released, at: at) }
         return due.count
     }
+}
+
+/// When an open reservation falls due.
+struct Expiry: Comparable, Sendable {
+    let at: Int64
+    let key: String
+
+    static func < (lhs: Expiry, rhs: Expiry) -> Bool { (lhs.at, lhs.key) < (rhs.at, rhs.key) }
 }

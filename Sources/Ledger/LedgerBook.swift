@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import RatingEngine
 
 /// The whole ledger in memory, and every rule about it, as a value: an operation checks and
@@ -15,6 +16,10 @@ public struct LedgerBook: Sendable {
     /// Caller IDs bound to accounts outside the slice, with their PINs.
     var foreignANIs: [String: String] = [:]
     public internal(set) var reservations: [String: Reservation] = [:]
+    /// Open reservations by expiry, so that a sweep touches only what is due rather than every
+    /// reservation ever made (under the lock every request needs). An entry whose reservation has
+    /// closed, or moved its expiry, is dropped when it comes up.
+    var expiries = Heap<Expiry>()
     /// Open reservations per account: how many, and how many micros they hold.
     var held: [Int64: (count: Int, micros: Int64)] = [:]
     public internal(set) var batches: [Batch] = []
@@ -70,7 +75,10 @@ public struct LedgerBook: Sendable {
 
     public mutating func load(_ reservation: Reservation) {
         reservations[reservation.key] = reservation
-        if reservation.state == .open { hold(reservation.accountID, count: 1, micros: reservation.amount) }
+        if reservation.state == .open {
+            hold(reservation.accountID, count: 1, micros: reservation.amount)
+            expiries.insert(Expiry(at: reservation.expiresAt, key: reservation.key))
+        }
         if reservation.isOverrun { overruns += 1 }
     }
 

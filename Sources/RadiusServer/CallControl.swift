@@ -45,33 +45,38 @@ public final class CallControl: Sendable {
 
     /// One pass over the accounts that have live calls; `ratel serve` runs it every sweep.
     public func review() async {
-        let byAccount = Dictionary(grouping: liveCalls.snapshot, by: \.reservation.accountID)
         let now = clock()
-        memory.withLock { memory in
-            memory.balances = memory.balances.filter { byAccount[$0.key] != nil }
+        let seen = memory.withLock { memory in
             memory.ending = memory.ending.filter { liveCalls.call($0) != nil }
+            return memory.balances
         }
-        for (accountID, calls) in byAccount {
+        var balances: [Int64: Int64] = [:]
+        for (index, accountID) in liveCalls.accountIDs.enumerated() {
+            // The reads below do not suspend: without a yield, a review of many calls would hold
+            // one of the few cooperative threads for its whole length and stall requests behind it.
+            if index % 64 == 63 { await Task.yield() }
             let account: Account
             do { account = try await store.account(id: accountID) } catch {
                 logger.error("cannot read an account with live calls", metadata: ["account": "\(accountID)", "error": "\(error)"])
                 continue
             }
             if account.status != .active || (account.expiresAt.map { $0 <= now } ?? false) {
-                let fresh = calls.filter { call in memory.withLock { $0.ending.insert(call.reservation.key).inserted } }
+                let fresh = liveCalls.calls(ofAccount: accountID).filter { call in
+                    memory.withLock { $0.ending.insert(call.reservation.key).inserted }
+                }
                 await withDiscardingTaskGroup { group in
                     for call in fresh { group.addTask { _ = await self.disconnect(call, why: "account_\(account.status.rawValue)") } }
                 }
                 continue
             }
             // A balance not seen before (a top-up, or a call new to this review) may pay for longer calls.
-            let changed = memory.withLock { memory in
-                defer { memory.balances[accountID] = account.balance }
-                return memory.balances[accountID] != account.balance
+            balances[accountID] = account.balance
+            guard seen[accountID] != account.balance else { continue }
+            for call in liveCalls.calls(ofAccount: accountID) where call.handle?.acceptsCoA == true {
+                await extend(call, account: account, now: now)
             }
-            guard changed else { continue }
-            for call in calls where call.handle?.acceptsCoA == true { await extend(call, account: account, now: now) }
         }
+        memory.withLock { $0.balances = balances }
     }
 
     private func disconnect(_ call: LiveCalls.Call, why: String) async -> ControlOutcome {

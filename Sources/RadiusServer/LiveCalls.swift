@@ -1,3 +1,4 @@
+import HeapModule
 import Synchronization
 public import Ledger
 
@@ -13,50 +14,107 @@ public final class LiveCalls: Sendable {
         public var handle: SessionHandle?
     }
 
-    private let calls = Mutex<[String: Call]>([:])
+    private struct State {
+        var calls: [String: Call] = [:]
+        /// The keys of each account's calls, so a review reads accounts, not every call.
+        var byAccount: [Int64: Set<String>] = [:]
+        /// Calls by expiry, so a sweep touches only what is due; stale entries (the call ended,
+        /// or its grant grew) are dropped when they come up.
+        var expiries = Heap<Due>()
+        var answered = 0
+
+        struct Due: Comparable {
+            let at: Int64
+            let key: String
+            static func < (lhs: Due, rhs: Due) -> Bool { (lhs.at, lhs.key) < (rhs.at, rhs.key) }
+        }
+
+        mutating func insert(_ call: Call) {
+            let previous = calls.updateValue(call, forKey: call.reservation.key)
+            if previous?.answeredAt == nil && call.answeredAt != nil { answered += 1 }
+            if previous?.reservation.expiresAt != call.reservation.expiresAt {
+                expiries.insert(Due(at: call.reservation.expiresAt, key: call.reservation.key))
+            }
+            byAccount[call.reservation.accountID, default: []].insert(call.reservation.key)
+        }
+
+        mutating func remove(_ key: String) {
+            guard let call = calls.removeValue(forKey: key) else { return }
+            if call.answeredAt != nil { answered -= 1 }
+            let accountID = call.reservation.accountID
+            byAccount[accountID]?.remove(key)
+            if byAccount[accountID]?.isEmpty == true { byAccount[accountID] = nil }
+        }
+
+        mutating func removeExpired(now: Int64) {
+            while let next = expiries.min, next.at <= now {
+                _ = expiries.popMin()
+                if let call = calls[next.key], call.reservation.expiresAt == next.at { remove(next.key) }
+            }
+        }
+
+        /// Removes in place: rebuilding a dictionary of a few hundred thousand calls under the
+        /// lock held up every request for a tenth of a second.
+        mutating func remove(where due: (Call) -> Bool) {
+            for key in calls.compactMap({ due($0.value) ? $0.key : nil }) { remove(key) }
+        }
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     func opened(_ reservation: Reservation, handle: SessionHandle? = nil) {
-        calls.withLock { calls in
-            if calls[reservation.key] == nil { calls[reservation.key] = Call(reservation: reservation, handle: handle) }
+        state.withLock { state in
+            if state.calls[reservation.key] == nil { state.insert(Call(reservation: reservation, handle: handle)) }
         }
     }
 
     /// Start (or an Interim after a restart, `seconds` into the call) names the answer time.
     func answered(_ reservation: Reservation, at time: Int64, seconds: Int64 = 0, handle: SessionHandle?) {
-        calls.withLock { calls in
-            var call = calls[reservation.key] ?? Call(reservation: reservation)
+        state.withLock { state in
+            var call = state.calls[reservation.key] ?? Call(reservation: reservation)
             if call.answeredAt == nil { call.answeredAt = time - seconds }
             if let handle { call.handle = call.handle.map { $0.updated(by: handle) } ?? handle }
-            calls[reservation.key] = call
+            state.insert(call)
         }
     }
 
     /// The ledger changed the reservation under the call (a longer grant after a top-up).
     func updated(_ reservation: Reservation) {
-        calls.withLock { calls in calls[reservation.key]?.reservation = reservation }
+        state.withLock { state in
+            guard var call = state.calls[reservation.key] else { return }
+            call.reservation = reservation
+            state.insert(call)
+        }
     }
 
-    func call(_ key: String) -> Call? { calls.withLock { $0[key] } }
+    func call(_ key: String) -> Call? { state.withLock { $0.calls[key] } }
 
-    func answerTime(of key: String) -> Int64? { calls.withLock { $0[key]?.answeredAt } }
+    func calls(ofAccount accountID: Int64) -> [Call] {
+        state.withLock { state in (state.byAccount[accountID] ?? []).compactMap { state.calls[$0] } }
+    }
 
-    func ended(_ key: String) { calls.withLock { $0[key] = nil } }
+    /// The accounts that have calls in progress.
+    var accountIDs: [Int64] { state.withLock { Array($0.byAccount.keys) } }
+
+    func answerTime(of key: String) -> Int64? { state.withLock { $0.calls[key]?.answeredAt } }
+
+    func ended(_ key: String) { state.withLock { $0.remove(key) } }
 
     func endedAll(nas: String, openedBefore time: Int64) {
-        calls.withLock { calls in calls = calls.filter { !($0.value.reservation.nas == nas && $0.value.reservation.openedAt < time) } }
+        state.withLock { state in state.remove { $0.reservation.nas == nas && $0.reservation.openedAt < time } }
     }
 
     func expired(now: Int64) {
-        calls.withLock { calls in calls = calls.filter { $0.value.reservation.expiresAt > now } }
+        state.withLock { $0.removeExpired(now: now) }
     }
 
     public var snapshot: [Call] {
-        calls.withLock { Array($0.values) }.sorted { ($0.reservation.openedAt, $0.reservation.key) < ($1.reservation.openedAt, $1.reservation.key) }
+        state.withLock { Array($0.calls.values) }.sorted { ($0.reservation.openedAt, $0.reservation.key) < ($1.reservation.openedAt, $1.reservation.key) }
     }
 
-    public var count: Int { calls.withLock { $0.count } }
+    public var count: Int { state.withLock { $0.calls.count } }
 
-    public var answeredCount: Int { calls.withLock { $0.values.count { $0.answeredAt != nil } } }
+    public var answeredCount: Int { state.withLock { $0.answered } }
 }
