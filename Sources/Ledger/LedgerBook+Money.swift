@@ -169,10 +169,16 @@ extension LedgerBook {
     }
 }
 
-/// When an open reservation falls due.
-struct Expiry: Comparable, Sendable {
-    let at: Int64
-    let key: String
+/// When something keyed by a reservation key falls due: an open reservation here, a live call
+/// in the RADIUS server.
+public struct Expiry: Comparable, Sendable {
+    public let at: Int64
+    public let key: String
 
-    static func < (lhs: Expiry, rhs: Expiry) -> Bool { (lhs.at, lhs.key) < (rhs.at, rhs.key) }
+    public init(at: Int64, key: String) {
+        self.at = at
+        self.key = key
+    }
+
+    public static func < (lhs: Expiry, rhs: Expiry) -> Bool { (lhs.at, lhs.key) < (rhs.at, rhs.key) }
 }

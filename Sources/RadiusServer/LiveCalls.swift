@@ -20,22 +20,16 @@ public final class LiveCalls: Sendable {
         var byAccount: [Int64: Set<String>] = [:]
         /// Calls by expiry, so a sweep touches only what is due; stale entries (the call ended,
         /// or its grant grew) are dropped when they come up.
-        var expiries = Heap<Due>()
+        var expiries = Heap<Expiry>()
         var answered = 0
-
-        struct Due: Comparable {
-            let at: Int64
-            let key: String
-            static func < (lhs: Due, rhs: Due) -> Bool { (lhs.at, lhs.key) < (rhs.at, rhs.key) }
-        }
 
         mutating func insert(_ call: Call) {
             let previous = calls.updateValue(call, forKey: call.reservation.key)
             if previous?.answeredAt == nil && call.answeredAt != nil { answered += 1 }
             if previous?.reservation.expiresAt != call.reservation.expiresAt {
-                expiries.insert(Due(at: call.reservation.expiresAt, key: call.reservation.key))
+                expiries.insert(Expiry(at: call.reservation.expiresAt, key: call.reservation.key))
             }
-            byAccount[call.reservation.accountID, default: []].insert(call.reservation.key)
+            if previous == nil { byAccount[call.reservation.accountID, default: []].insert(call.reservation.key) }
         }
 
         mutating func remove(_ key: String) {

@@ -11,7 +11,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     let pool: DatabasePool
     let secrets: SecretBox
     /// Every account's sealed password, as stored: a PAP or digest check then costs one AES-GCM
-    /// open instead of a read transaction (about 60 MB for a million accounts).
+    /// open instead of a read transaction (about 120 MB for a million accounts).
     let sealedPasswords: SealedPasswords
     private let lockDescriptor: Int32
     private let closed = Mutex(false)
