@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 import RadiusProtocol
 
@@ -6,11 +7,28 @@ import RadiusProtocol
 /// processed is dropped. A request with the same key but another authenticator is a new request.
 /// Only requests that passed their authenticity checks reach the cache.
 public final class DuplicateCache: Sendable {
+    /// Plain values only: hundreds of thousands of keys are hashed, copied and dropped under the
+    /// lock every request takes, and an address held as an array cost an allocation each (their
+    /// release, when a sweep dropped a backlog, stalled every request for a tenth of a second).
     struct Key: Hashable {
         let listener: Listener
-        let address: [UInt8]
+        /// The source address's octets (4 or 16), packed.
+        let addressHigh: UInt64
+        let addressLow: UInt64
+        let addressLength: UInt8
         let port: Int
         let identifier: UInt8
+
+        init(listener: Listener, address: [UInt8], port: Int, identifier: UInt8) {
+            var high: UInt64 = 0, low: UInt64 = 0
+            for (index, octet) in address.prefix(16).enumerated() {
+                if index < 8 { high = high << 8 | UInt64(octet) } else { low = low << 8 | UInt64(octet) }
+            }
+            self.listener = listener
+            (addressHigh, addressLow, addressLength) = (high, low, UInt8(min(address.count, 16)))
+            self.port = port
+            self.identifier = identifier
+        }
     }
 
     enum Entry {
@@ -27,8 +45,7 @@ public final class DuplicateCache: Sendable {
     private struct State {
         var entries: [Key: Entry] = [:]
         /// Answered keys in the order they expire, to prune without scanning.
-        var expiryQueue: [(key: Key, expires: UInt64)] = []
-        var queueHead = 0
+        var expiryQueue = Deque<(key: Key, expires: UInt64)>()
     }
 
     private let state = Mutex(State())
@@ -69,14 +86,9 @@ public final class DuplicateCache: Sendable {
     }
 
     private func prune(_ state: inout State, now: UInt64) {
-        while state.queueHead < state.expiryQueue.count, state.expiryQueue[state.queueHead].expires <= now {
-            let (key, expires) = state.expiryQueue[state.queueHead]
+        while let (key, expires) = state.expiryQueue.first, expires <= now {
+            state.expiryQueue.removeFirst()
             if case .answered(_, _, let current)? = state.entries[key], current == expires { state.entries[key] = nil }
-            state.queueHead += 1
-        }
-        if state.queueHead > 4096, state.queueHead * 2 > state.expiryQueue.count {
-            state.expiryQueue.removeFirst(state.queueHead)
-            state.queueHead = 0
         }
     }
 }
