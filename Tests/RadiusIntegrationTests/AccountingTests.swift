@@ -4,10 +4,10 @@ import Testing
 /// Accounting from radclient and pyrad: debits equal the rated cost, once, and are durable.
 @Suite(.serialized) struct AccountingTests {
     /// What `ratel rate` says a call costs, in micros.
-    static func ratedMicros(start: Int64, seconds: Int64) throws -> Int64 {
+    static func ratedMicros(plan: String = "ratesheets/retail/plan.toml", number: String = RatelServer.called,
+                            start: Int64, seconds: Int64) throws -> Int64 {
         let iso = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(start)))
-        let rate = try Tool.ratel(["rate", "--plan", "ratesheets/retail/plan.toml", "--number", RatelServer.called, "--start", iso,
-                                   "--duration", String(seconds)])
+        let rate = try Tool.ratel(["rate", "--plan", plan, "--number", number, "--start", iso, "--duration", String(seconds)])
         guard let range = rate.stdout.range(of: "\"cost\": \"") else { throw ToolError("ratel rate: \(rate.stdout)\(rate.stderr)") }
         return micros(String(rate.stdout[range.upperBound...].prefix { $0 != "\"" }))
     }

@@ -19,11 +19,16 @@ final class RatelServer {
         var value: String { lock.withLock { text } }
     }
 
-    static let config = """
+    /// Ports the kernel picks, on both families: `start()` reads them from the start-up lines.
+    static let listen = """
         [listen]
         auth = ["127.0.0.1:0", "[::1]:0"]
         acct = ["127.0.0.1:0", "[::1]:0"]
         metrics = "127.0.0.1:0"
+        """
+
+    static let config = """
+        \(listen)
 
         [plans]
         default = "ratesheets/retail/plan.toml"
