@@ -114,6 +114,11 @@ case("Proxy-State without Message-Authenticator, limit_proxy_state", packet(1, 9
 case("Proxy-State without Message-Authenticator, not limited", packet(1, 9, AUTH, [user, attr(33, b"state")]), "ok 1 2", secret="testing123", check="insecure")
 case("EAP-Message without Message-Authenticator", packet(1, 9, AUTH, [user, attr(79, b"\x02\x01\x00\x05\x01")]), "auth-error missing_message_authenticator", secret="testing123", check="legacy")
 case("Status-Server without Message-Authenticator", packet(12, 3, AUTH, [nas]), "auth-error missing_message_authenticator", secret="testing123", check="legacy")
+# HMAC-MD5 keys (RFC 2104): a secret of exactly one block is used as it is, a longer one is hashed first.
+block_secret, long_secret = "b" * 64, "k" * 100
+case("Message-Authenticator, 64-octet secret", with_message_authenticator(1, 9, AUTH, [user, nas], secret=block_secret.encode()), "ok 1 3", secret=block_secret, check="require")
+case("Message-Authenticator, 100-octet secret", with_message_authenticator(1, 9, AUTH, [user, nas], secret=long_secret.encode()), "ok 1 3", secret=long_secret, check="require")
+case("Message-Authenticator, 100-octet secret differing in its last octet", with_message_authenticator(1, 9, AUTH, [user, nas], secret=long_secret.encode()), "auth-error message_authenticator_mismatch", secret="k" * 99 + "j", check="require")
 case("Status-Server with Message-Authenticator", with_message_authenticator(12, 3, AUTH, [nas]), "ok 12 2", secret="testing123", check="require")
 
 # Accounting authenticators (item 21)

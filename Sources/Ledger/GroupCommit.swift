@@ -12,9 +12,27 @@ final class GroupCommit: Sendable {
         /// Tickets: the count of appends that carried rows; an operation waits for its own.
         var appended: UInt64 = 0
         var durable: UInt64 = 0
-        var waiters: [(ticket: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+        var waiters: [(ticket: UInt64, waiter: Waiter)] = []
         var failure: LedgerError?
         var closing = false
+        /// The writer was signalled and has not yet taken what is pending.
+        var awake = false
+    }
+
+    /// Who is told when a ticket is durable: a suspended task, or (for callers that answer from
+    /// their own event loop, without a task per request) a callback run on the writer thread.
+    enum Waiter {
+        case task(CheckedContinuation<Void, any Error>)
+        case callback(@Sendable (LedgerError?) -> Void)
+
+        func resume(_ failure: LedgerError?) {
+            switch self {
+            case .task(let continuation):
+                if let failure { continuation.resume(throwing: failure) } else { continuation.resume() }
+            case .callback(let callback):
+                callback(failure)
+            }
+        }
     }
 
     private let state = Mutex(State())
@@ -30,28 +48,34 @@ final class GroupCommit: Sendable {
     }
 
     /// Queues rows; returns the ticket to wait for. Call it while holding the lock that ordered
-    /// the decision, so rows reach the disk in decision order.
-    func append(_ records: [JournalRecord]) -> UInt64 {
+    /// the decision, so rows reach the disk in decision order. With `wakeWriter` false the rows
+    /// wait for the next wake-up (a wait for their ticket, or anyone else's rows): a caller
+    /// deciding a batch of requests gets them written in one transaction instead of one each.
+    func append(_ records: [JournalRecord], wakeWriter: Bool = true) -> UInt64 {
         state.withLock { state in
             guard !records.isEmpty else { return state.appended }
-            let wasIdle = state.pending.isEmpty
             state.pending.append(contentsOf: records)
             state.appended += 1
-            if wasIdle { wake.signal() }
+            if wakeWriter { wakeIfSleeping(&state) }
             return state.appended
         }
+    }
+
+    /// The ticket that covers everything appended so far, if some of it is not durable yet.
+    func undurableTicket() -> UInt64? {
+        state.withLock { state in state.appended > state.durable ? state.appended : nil }
+    }
+
+    private func wakeIfSleeping(_ state: inout State) {
+        guard !state.awake else { return }
+        state.awake = true
+        wake.signal()
     }
 
     func waitDurable(_ ticket: UInt64) async throws(LedgerError) {
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let outcome: Result<Void, LedgerError>? = state.withLock { state in
-                    if let failure = state.failure { return .failure(failure) }
-                    if state.durable >= ticket { return .success(()) }
-                    state.waiters.append((ticket, continuation))
-                    return nil
-                }
-                if let outcome { continuation.resume(with: outcome) }
+                whenDurable(ticket, .task(continuation))
             }
         } catch let error as LedgerError {
             throw error
@@ -60,9 +84,24 @@ final class GroupCommit: Sendable {
         }
     }
 
+    /// Resumes `waiter` once `ticket` is durable (at once if it already is), or with the failure.
+    func whenDurable(_ ticket: UInt64, _ waiter: Waiter) {
+        let outcome: LedgerError?? = state.withLock { state in
+            if let failure = state.failure { return .some(failure) }
+            if state.durable >= ticket { return .some(nil) }
+            state.waiters.append((ticket, waiter))
+            wakeIfSleeping(&state)
+            return nil
+        }
+        if let outcome { waiter.resume(outcome) }
+    }
+
     /// Writes what is pending and stops the writer.
     func close() {
-        state.withLock { $0.closing = true }
+        state.withLock { state in
+            state.closing = true
+            state.awake = true
+        }
         wake.signal()
         stopped.wait()
     }
@@ -71,7 +110,10 @@ final class GroupCommit: Sendable {
         while true {
             wake.wait()
             let (records, upTo, closing) = state.withLock { state in
-                defer { state.pending = [] }
+                defer {
+                    state.pending = []
+                    state.awake = false
+                }
                 return (state.pending, state.appended, state.closing)
             }
             if !records.isEmpty {
@@ -89,7 +131,7 @@ final class GroupCommit: Sendable {
                 state.waiters.removeAll { $0.ticket <= upTo }
                 return ready
             }
-            for waiter in ready { waiter.continuation.resume() }
+            for (_, waiter) in ready { waiter.resume(nil) }
             if closing {
                 stopped.signal()
                 return
@@ -105,6 +147,6 @@ final class GroupCommit: Sendable {
             defer { state.waiters = [] }
             return state.waiters
         }
-        for waiter in waiters { waiter.continuation.resume(throwing: error) }
+        for (_, waiter) in waiters { waiter.resume(error) }
     }
 }

@@ -50,9 +50,16 @@ public protocol LedgerStore: Sendable {
     func releaseAll(nas: String, openedBefore before: Int64, at: Int64) async throws(LedgerError) -> Int
 
     func auditTrail(limit: Int) async throws(LedgerError) -> [AuditEntry]
+    /// True when every operation is decided in memory and never suspends before it is queued
+    /// for disk, so a caller may run many of them in one task under a `DeferredDurability`.
+    var decidesInMemory: Bool { get }
     /// Verifies every invariant against what is stored.
     func check() async throws(LedgerError) -> LedgerReport
     func close() async
+}
+
+extension LedgerStore {
+    public var decidesInMemory: Bool { false }
 }
 
 /// What `ledger check` prints.

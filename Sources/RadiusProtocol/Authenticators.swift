@@ -101,10 +101,14 @@ extension RadiusPacket {
         guard spans.count <= 1 else { throw .severalMessageAuthenticators }
         guard let span = spans.first else { return false }
         guard span.count == 16 else { throw .messageAuthenticatorLength(span.count) }
-        var copy = bytes
-        if let authenticatorField { copy.replaceSubrange(4..<20, with: authenticatorField) }
-        copy.replaceSubrange(span.offset..<span.offset + 16, with: Self.zeroAuthenticator)
-        guard constantTimeEqual(Self.hmac(copy, secret: secret), value(span)) else { throw .messageAuthenticatorMismatch }
+        let code = Self.hmac(secret: secret) { md5 in
+            md5.update(data: bytes[0..<4])
+            md5.update(data: authenticatorField ?? bytes[4..<20])
+            md5.update(data: bytes[20..<span.offset])
+            md5.update(data: Self.zeroAuthenticator)
+            md5.update(data: bytes[(span.offset + 16)...])
+        }
+        guard constantTimeEqual(code, value(span)) else { throw .messageAuthenticatorMismatch }
         return true
     }
 
@@ -119,7 +123,27 @@ extension RadiusPacket {
     }
 
     static func hmac(_ bytes: [UInt8], secret: [UInt8]) -> [UInt8] {
-        Array(HMAC<Insecure.MD5>.authenticationCode(for: bytes, using: SymmetricKey(data: secret)))
+        hmac(secret: secret) { $0.update(data: bytes) }
+    }
+
+    /// HMAC-MD5 (RFC 2104) of what `message` feeds in, built on the library's MD5: every request
+    /// and every reply carries one, and `HMAC(key:)` allocated a key object and its pads each
+    /// time (a tenth of a request's work); this also hashes a packet in pieces, without copying
+    /// it to zero its Message-Authenticator. Checked against RFC 2202's vectors in the tests.
+    static func hmac(secret: [UInt8], _ message: (inout Insecure.MD5) -> Void) -> [UInt8] {
+        let blockSize = 64
+        let key = secret.count > blockSize ? Array(Insecure.MD5.hash(data: secret)) : secret
+        var inner = Insecure.MD5()
+        var outer = Insecure.MD5()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockSize) { pad in
+            for index in 0..<blockSize { pad[index] = (index < key.count ? key[index] : 0) ^ 0x36 }
+            inner.update(bufferPointer: UnsafeRawBufferPointer(pad))
+            for index in 0..<blockSize { pad[index] = (index < key.count ? key[index] : 0) ^ 0x5c }
+            outer.update(bufferPointer: UnsafeRawBufferPointer(pad))
+        }
+        message(&inner)
+        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+        return outer.finalize().withUnsafeBytes { Array($0) }
     }
 
     static let zeroAuthenticator = [UInt8](repeating: 0, count: 16)

@@ -15,6 +15,28 @@ public enum RadiusCode: UInt8, Sendable, CaseIterable {
     case coaACK = 44
     case coaNAK = 45
     case protocolError = 52
+
+    /// The case's name, for metric labels and logs; spelled out because `"\(code)"` reflects on
+    /// the enumeration, which cost a microsecond on every reply.
+    public var name: String {
+        switch self {
+        case .accessRequest: "accessRequest"
+        case .accessAccept: "accessAccept"
+        case .accessReject: "accessReject"
+        case .accountingRequest: "accountingRequest"
+        case .accountingResponse: "accountingResponse"
+        case .accessChallenge: "accessChallenge"
+        case .statusServer: "statusServer"
+        case .statusClient: "statusClient"
+        case .disconnectRequest: "disconnectRequest"
+        case .disconnectACK: "disconnectACK"
+        case .disconnectNAK: "disconnectNAK"
+        case .coaRequest: "coaRequest"
+        case .coaACK: "coaACK"
+        case .coaNAK: "coaNAK"
+        case .protocolError: "protocolError"
+        }
+    }
 }
 
 /// Where one attribute's value lies in its packet: the packet keeps one buffer and one list of

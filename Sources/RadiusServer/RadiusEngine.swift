@@ -63,7 +63,33 @@ public final class RadiusEngine: Sendable {
         }
     }
 
+    /// A request decided but not yet answered: its reply may go out only once `durability`
+    /// says the ledger holds what was decided for it (`settle`).
+    public struct Decision: Sendable {
+        let reply: [UInt8]?
+        let duplicateKey: DuplicateCache.Key?
+        let authenticator: ArraySlice<UInt8>
+        let started: NIODeadline
+        let listener: Listener
+        let nas: String
+        public let durability: DeferredDurability
+    }
+
+    /// Decides, answers once the decision is durable, and returns the reply to send (if any).
     public func handle(_ datagram: some Collection<UInt8>, from source: SocketAddress, on listener: Listener) async -> [UInt8]? {
+        guard let decision = await decide(datagram, from: source, on: listener) else { return nil }
+        do {
+            try await decision.durability.wait()
+            return settle(decision, failure: nil)
+        } catch {
+            return settle(decision, failure: error)
+        }
+    }
+
+    /// Everything up to the reply, without waiting for the ledger's disk: nil when the packet is
+    /// dropped. Operations of a store that decides in memory do not suspend here, so a listener
+    /// can decide a whole read of datagrams in one task.
+    public func decide(_ datagram: some Collection<UInt8>, from source: SocketAddress, on listener: Listener) async -> Decision? {
         let started = NIODeadline.now()
         guard let address = IPNetwork.bytes(of: source), let client = clients.client(for: address) else {
             metrics.drop(listener.rawValue, nas: "unknown", reason: "unknown_client")
@@ -83,18 +109,37 @@ public final class RadiusEngine: Sendable {
             return dropped(listener, client, "invalid", "\(error)")
         }
         let key = DuplicateCache.Key(listener: listener, address: address, port: source.port ?? 0, identifier: packet.identifier)
+        let durability = DeferredDurability()
         switch duplicates.arrive(key, authenticator: packet.authenticator, now: started.uptimeNanoseconds) {
         case .inProgress:
             return dropped(listener, client, "duplicate_in_progress", nil)
         case .resend(let reply):
             metrics.request(listener.rawValue, nas: client.name, outcome: "duplicate_resent")
-            return reply
+            return Decision(reply: reply, duplicateKey: nil, authenticator: packet.authenticator, started: started,
+                            listener: listener, nas: client.name, durability: durability)
         case .new:
             break
         }
-        let reply = await answer(packet, client: client, source: source, listener: listener)
-        duplicates.answer(key, authenticator: packet.authenticator, reply: reply, now: NIODeadline.now().uptimeNanoseconds)
-        metrics.observe(nanoseconds: (NIODeadline.now() - started).nanoseconds)
+        let reply = await DeferredDurability.$current.withValue(durability) {
+            await answer(packet, client: client, source: source, listener: listener)
+        }
+        return Decision(reply: reply, duplicateKey: key, authenticator: packet.authenticator, started: started,
+                        listener: listener, nas: client.name, durability: durability)
+    }
+
+    /// Completes a decision once its durability is known: the reply is remembered for
+    /// retransmissions and returned, or, if the ledger could not write, dropped (the NAS retries).
+    public func settle(_ decision: Decision, failure: LedgerError?) -> [UInt8]? {
+        guard let key = decision.duplicateKey else { return decision.reply }
+        var reply = decision.reply
+        if let failure {
+            logger.error("ledger write failed; request left unanswered", metadata: ["nas": "\(decision.nas)", "error": "\(failure)"])
+            metrics.drop(decision.listener.rawValue, nas: decision.nas, reason: "ledger_failure")
+            reply = nil
+        }
+        let now = NIODeadline.now()
+        duplicates.answer(key, authenticator: decision.authenticator, reply: reply, now: now.uptimeNanoseconds)
+        metrics.observe(nanoseconds: (now - decision.started).nanoseconds)
         return reply
     }
 
@@ -146,11 +191,12 @@ public final class RadiusEngine: Sendable {
                         messageAuthenticator: Bool, _ listener: Listener) throws(EncodeError) -> [UInt8] {
         let bytes = try PacketEncoder.response(code, to: request, attributes: attributes, secret: client.secret,
                                                withMessageAuthenticator: messageAuthenticator)
-        metrics.reply(listener.rawValue, nas: client.name, code: "\(code)")
+        metrics.reply(listener.rawValue, nas: client.name, code: code.name)
         return bytes
     }
 
-    private func dropped(_ listener: Listener, _ client: NASClient, _ reason: String, _ detail: String?) -> [UInt8]? {
+    /// Counts (and at debug level logs) a packet that gets no answer.
+    private func dropped<Nothing>(_ listener: Listener, _ client: NASClient, _ reason: String, _ detail: String?) -> Nothing? {
         metrics.drop(listener.rawValue, nas: client.name, reason: reason)
         if let detail { logger.debug("packet dropped", metadata: ["nas": "\(client.name)", "reason": "\(reason)", "detail": "\(detail)"]) }
         return nil

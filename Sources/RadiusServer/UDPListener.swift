@@ -1,3 +1,4 @@
+import Ledger
 public import NIOCore
 import NIOPosix
 import Synchronization
@@ -68,47 +69,123 @@ public final class UDPListener: Sendable {
         try? await channel.close()
     }
 
-    final class DatagramHandler: ChannelInboundHandler, Sendable {
+    /// Takes a read's worth of datagrams at a time. With a store that decides in memory, one
+    /// task decides the whole read and the replies go out in one flush per ledger write (one
+    /// `sendmmsg`), instead of a task, a wake-up and a write per datagram. With any other store
+    /// each datagram gets its own task, so a slow database round trip never holds up the rest.
+    final class DatagramHandler: ChannelInboundHandler {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>
         typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
         let engine: RadiusEngine
         let listener: Listener
         let flight: Flight
+        let batching: Bool
+        private var batch: [AddressedEnvelope<ByteBuffer>] = []
+        static let cores = max(1, System.coreCount)
+        static let largestSlice = 16
 
         init(engine: RadiusEngine, listener: Listener, flight: Flight) {
             self.engine = engine
             self.listener = listener
             self.flight = flight
+            batching = engine.store.decidesInMemory
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let envelope = unwrapInboundIn(data)
+            batch.append(unwrapInboundIn(data))
+        }
+
+        func channelReadComplete(context: ChannelHandlerContext) {
+            defer { context.fireChannelReadComplete() }
+            guard !batch.isEmpty else { return }
+            let arrived = batch.count
             let limit = flight.limit
             let admitted = flight.state.withLock { state in
-                guard state.accepting, state.inFlight < limit else { return false }
-                state.inFlight += 1
-                return true
+                let room = state.accepting ? max(0, limit - state.inFlight) : 0
+                let admitted = min(room, arrived)
+                state.inFlight += admitted
+                return admitted
             }
-            guard admitted else {
+            for _ in admitted..<arrived {
                 engine.metrics.drop(listener.rawValue, nas: "any", reason: "overloaded_or_stopping")
-                return
             }
-            let channel = context.channel
-            let bytes = Array(envelope.data.readableBytesView)
-            let source = envelope.remoteAddress
-            let (engine, listener, tracker) = (self.engine, self.listener, self.flight)
-            Task {
-                defer { tracker.state.withLock { $0.inFlight -= 1 } }
-                guard let reply = await engine.handle(bytes, from: source, on: listener) else { return }
-                let out = AddressedEnvelope(remoteAddress: source, data: ByteBuffer(bytes: reply))
-                channel.writeAndFlush(out, promise: nil)
+            let work = Array(batch.prefix(admitted))
+            batch.removeAll(keepingCapacity: true)
+            let replies = Replies(channel: context.channel, flight: flight)
+            let engine = self.engine
+            let listener = self.listener
+            if batching {
+                // Slices small enough that every core has one and the first replies go out early.
+                let slice = min(Self.largestSlice, max(1, (work.count + Self.cores - 1) / Self.cores))
+                for start in stride(from: 0, to: work.count, by: slice) {
+                    let part = Array(work[start..<min(start + slice, work.count)])
+                    Task { await DatagramHandler.answer(part, engine: engine, listener: listener, replies: replies) }
+                }
+            } else {
+                for envelope in work {
+                    Task {
+                        let bytes = Array(envelope.data.readableBytesView)
+                        let reply = await engine.handle(bytes, from: envelope.remoteAddress, on: listener)
+                        replies.send(reply.map { [AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: $0))] } ?? [],
+                                     finished: 1)
+                    }
+                }
+            }
+        }
+
+        private static func answer(_ batch: [AddressedEnvelope<ByteBuffer>], engine: RadiusEngine, listener: Listener,
+                                   replies: Replies) async {
+            var ready: [AddressedEnvelope<ByteBuffer>] = []
+            var waiting: [(RadiusEngine.Decision, SocketAddress)] = []
+            let durability = DeferredDurability()
+            var settled = 0
+            for envelope in batch {
+                let source = envelope.remoteAddress
+                guard let decision = await engine.decide(envelope.data.readableBytesView, from: source, on: listener) else {
+                    settled += 1
+                    continue
+                }
+                if decision.durability.isPending {
+                    durability.include(decision.durability)
+                    waiting.append((decision, source))
+                } else {
+                    settled += 1
+                    if let reply = engine.settle(decision, failure: nil) {
+                        ready.append(AddressedEnvelope(remoteAddress: source, data: ByteBuffer(bytes: reply)))
+                    }
+                }
+            }
+            replies.send(ready, finished: settled)
+            guard !waiting.isEmpty else { return }
+            durability.whenDurable { [waiting] failure in
+                let sent = waiting.compactMap { decision, source in
+                    engine.settle(decision, failure: failure).map { AddressedEnvelope(remoteAddress: source, data: ByteBuffer(bytes: $0)) }
+                }
+                replies.send(sent, finished: waiting.count)
             }
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
             // A failed receive (ICMP unreachable reported on the socket, a truncated datagram) is not fatal.
             engine.metrics.drop(listener.rawValue, nas: "any", reason: "socket_error")
+        }
+    }
+
+    /// Writes replies from any thread with one hop to the channel's loop and one flush.
+    struct Replies: Sendable {
+        let channel: any Channel
+        let flight: Flight
+
+        func send(_ envelopes: [AddressedEnvelope<ByteBuffer>], finished: Int) {
+            if !envelopes.isEmpty {
+                let channel = channel
+                channel.eventLoop.execute {
+                    for envelope in envelopes { channel.write(envelope, promise: nil) }
+                    channel.flush()
+                }
+            }
+            if finished > 0 { flight.state.withLock { $0.inFlight -= finished } }
         }
     }
 }

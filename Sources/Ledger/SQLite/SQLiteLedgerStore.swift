@@ -86,6 +86,8 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    public var decidesInMemory: Bool { true }
+
     /// Writes what is pending and releases the directory; closing twice does nothing more.
     public func close() async {
         guard !closed.withLock({ closed in defer { closed = true }; return closed }) else { return }
@@ -98,17 +100,24 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     /// Runs one book operation under the lock, queues its rows in decision order, and returns
-    /// once they (and everything decided before them) are durable. An operation that wrote
-    /// nothing (an authorisation of an active account) returns at once: what it read may still be
-    /// on its way to disk, but whatever it leads to (a reservation) is queued after it, so that
-    /// write's durability covers it.
+    /// once they (and everything decided before them) are durable, or, under a
+    /// `DeferredDurability`, leaves that wait to the caller. An operation that wrote nothing
+    /// waits for what was decided before it all the same: it may have read it (a retried
+    /// reservation finds the first one, still on its way to disk), and must not acknowledge it early.
     func perform<T: Sendable>(_ body: (inout LedgerBook) throws(LedgerError) -> T) async throws(LedgerError) -> T {
+        let deferral = DeferredDurability.current
         let (result, ticket) = try book.withLock { book throws(LedgerError) -> (T, UInt64?) in
             let result = try body(&book)
             let records = book.drainRecords()
-            return (result, records.isEmpty ? nil : journal.append(records))
+            guard !records.isEmpty else { return (result, journal.undurableTicket()) }
+            return (result, journal.append(records, wakeWriter: deferral == nil))
         }
-        if let ticket { try await journal.waitDurable(ticket) }
+        guard let ticket else { return result }
+        if let deferral {
+            deferral.hold(ticket, of: journal)
+        } else {
+            try await journal.waitDurable(ticket)
+        }
         return result
     }
 

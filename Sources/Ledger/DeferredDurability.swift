@@ -1,0 +1,51 @@
+import Synchronization
+
+/// Lets a server take a ledger decision now and its durability later. Inside
+/// `DeferredDurability.$current.withValue(deferral) { ... }`, an operation of a store that decides
+/// in memory (`LedgerStore.decidesInMemory`) returns as soon as it is decided and queued for
+/// disk, and leaves what is yet to be written in `deferral`; the caller must not acknowledge
+/// anything it decided until `whenDurable` says so. That spares a task suspension and a thread
+/// hop per operation: a RADIUS listener answers a whole read of datagrams with one callback
+/// from the ledger's writer. Stores that write before they return leave the deferral empty.
+public final class DeferredDurability: Sendable {
+    @TaskLocal public static var current: DeferredDurability?
+
+    private struct Pending {
+        var journal: GroupCommit
+        var ticket: UInt64
+    }
+
+    private let pending = Mutex<Pending?>(nil)
+
+    public init() {}
+
+    /// Whether something decided under this deferral is not on disk yet.
+    public var isPending: Bool { pending.withLock { $0 != nil } }
+
+    func hold(_ ticket: UInt64, of journal: GroupCommit) {
+        pending.withLock { pending in
+            // Tickets of one journal only grow, and the writer makes them durable in order.
+            if let held = pending, held.journal === journal, held.ticket >= ticket { return }
+            pending = Pending(journal: journal, ticket: ticket)
+        }
+    }
+
+    /// Holds whatever `other` holds as well, so one wait covers both.
+    public func include(_ other: DeferredDurability) {
+        guard let held = other.pending.withLock({ $0 }) else { return }
+        hold(held.ticket, of: held.journal)
+    }
+
+    /// Runs `body` once everything held is durable (at once when nothing is), on the ledger
+    /// writer's thread or the caller's; with the error if the store failed to write it.
+    public func whenDurable(_ body: @escaping @Sendable (LedgerError?) -> Void) {
+        guard let held = pending.withLock({ $0 }) else { return body(nil) }
+        held.journal.whenDurable(held.ticket, .callback(body))
+    }
+
+    /// Suspends until everything held is durable.
+    public func wait() async throws(LedgerError) {
+        guard let held = pending.withLock({ $0 }) else { return }
+        try await held.journal.waitDurable(held.ticket)
+    }
+}
