@@ -15,9 +15,9 @@ public final class LiveCalls: Sendable {
     }
 
     private struct State {
-        var calls: [String: Call] = [:]
+        var calls = ShardedTable<String, Call>()
         /// The keys of each account's calls, so a review reads accounts, not every call.
-        var byAccount: [Int64: Set<String>] = [:]
+        var byAccount = ShardedTable<Int64, Set<String>>()
         /// Calls by expiry, so a sweep touches only what is due; stale entries (the call ended,
         /// or its grant grew) are dropped when they come up.
         var expiries = Heap<Expiry>()
@@ -29,15 +29,18 @@ public final class LiveCalls: Sendable {
             if previous?.reservation.expiresAt != call.reservation.expiresAt {
                 expiries.insert(Expiry(at: call.reservation.expiresAt, key: call.reservation.key))
             }
-            if previous == nil { byAccount[call.reservation.accountID, default: []].insert(call.reservation.key) }
+            if previous == nil { byAccount.modify(call.reservation.accountID, default: []) { _ = $0.insert(call.reservation.key) } }
         }
 
         mutating func remove(_ key: String) {
             guard let call = calls.removeValue(forKey: key) else { return }
             if call.answeredAt != nil { answered -= 1 }
             let accountID = call.reservation.accountID
-            byAccount[accountID]?.remove(key)
-            if byAccount[accountID]?.isEmpty == true { byAccount[accountID] = nil }
+            let emptied = byAccount.modify(accountID, default: []) { keys in
+                keys.remove(key)
+                return keys.isEmpty
+            }
+            if emptied { byAccount.removeValue(forKey: accountID) }
         }
 
         mutating func removeExpired(now: Int64) {
@@ -50,7 +53,7 @@ public final class LiveCalls: Sendable {
         /// Removes in place: rebuilding a dictionary of a few hundred thousand calls under the
         /// lock held up every request for a tenth of a second.
         mutating func remove(where due: (Call) -> Bool) {
-            for key in calls.compactMap({ due($0.value) ? $0.key : nil }) { remove(key) }
+            for key in calls.keys(where: due) { remove(key) }
         }
     }
 
@@ -90,7 +93,7 @@ public final class LiveCalls: Sendable {
     }
 
     /// The accounts that have calls in progress.
-    var accountIDs: [Int64] { state.withLock { Array($0.byAccount.keys) } }
+    var accountIDs: [Int64] { state.withLock { $0.byAccount.keys } }
 
     func answerTime(of key: String) -> Int64? { state.withLock { $0.calls[key]?.answeredAt } }
 
@@ -105,7 +108,7 @@ public final class LiveCalls: Sendable {
     }
 
     public var snapshot: [Call] {
-        state.withLock { Array($0.calls.values) }.sorted { ($0.reservation.openedAt, $0.reservation.key) < ($1.reservation.openedAt, $1.reservation.key) }
+        state.withLock { $0.calls.values }.sorted { ($0.reservation.openedAt, $0.reservation.key) < ($1.reservation.openedAt, $1.reservation.key) }
     }
 
     public var count: Int { state.withLock { $0.calls.count } }

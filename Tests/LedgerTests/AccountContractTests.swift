@@ -63,6 +63,7 @@ import Testing
             await #expect(throws: LedgerError.unknownPin("42")) { try await store.account(pin: "42") }
             #expect(try await store.account(id: account.id).pin == account.pin)
             await #expect(throws: LedgerError.unknownAccountID(account.id + 1)) { try await store.account(id: account.id + 1) }
+            #expect(try await store.accounts(ids: [account.id + 1, account.id, account.id]).map(\.balance) == [21_000_000, 21_000_000])
             let report = try await store.check()
             #expect(report.problems.isEmpty && report.accounts == 1 && report.totalBalance["EUR"] == 21_000_000)
         }

@@ -52,6 +52,10 @@ extension SQLiteLedgerStore {
         try read { book throws(LedgerError) in try book.account(id: id) }
     }
 
+    public func accounts(ids: [Int64]) async throws(LedgerError) -> [Account] {
+        try read { book in ids.compactMap { try? book.account(id: $0) } }
+    }
+
     public func accounts(batch: Int64?, limit: Int, offset: Int) async throws(LedgerError) -> [Account] {
         try read { book in
             let matching = book.accounts.lazy.filter { batch == nil || $0.batchID == batch }

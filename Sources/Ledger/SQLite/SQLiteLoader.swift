@@ -47,6 +47,10 @@ enum SQLiteLoader {
                               status: try parseColumn(row["status"], "vouchers.status"), redeemedBy: row["redeemed_by"],
                               redeemedAt: row["redeemed_at"], expiresAt: row["expires_at"]))
         }
+        let remembered = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reservations WHERE state = 'open' OR closed_at >= ?",
+                                          arguments: [now - closedReservationMemory]) ?? 0
+        // Room for one more reservation per account (virtual memory until used) before the table grows.
+        book.reserveCapacity(reservations: remembered + book.accounts.count)
         let reservations = try Row.fetchCursor(db, sql: "SELECT * FROM reservations WHERE state = 'open' OR closed_at >= ?",
                                                arguments: [now - closedReservationMemory])
         while let row = try reservations.next() { book.load(try reservation(row)) }
