@@ -83,7 +83,7 @@ public final class UDPListener: Sendable {
         let batching: Bool
         private var batch: [AddressedEnvelope<ByteBuffer>] = []
         static let cores = max(1, System.coreCount)
-        static let largestSlice = 16
+        static let largestSlice = 8
 
         init(engine: RadiusEngine, listener: Listener, flight: Flight) {
             self.engine = engine
