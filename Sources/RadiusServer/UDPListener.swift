@@ -4,8 +4,8 @@ import NIOPosix
 import Synchronization
 public import RadiusProtocol
 
-/// A RADIUS port on UDP. Each datagram is answered by its own task, so a slow ledger write for
-/// one call never holds up another; the reply goes back from the socket the request came in on.
+/// A RADIUS port on UDP (see `DatagramHandler` for how requests are spread over tasks); the
+/// reply goes back from the socket the request came in on.
 /// Shutdown stops taking new datagrams, waits for the ones in flight, then closes the socket.
 public final class UDPListener: Sendable {
     public let listener: Listener
@@ -69,9 +69,10 @@ public final class UDPListener: Sendable {
         try? await channel.close()
     }
 
-    /// Takes a read's worth of datagrams at a time. With a store that decides in memory, one
-    /// task decides the whole read and the replies go out in one flush per ledger write (one
-    /// `sendmmsg`), instead of a task, a wake-up and a write per datagram. With any other store
+    /// Takes a read's worth of datagrams at a time. With a store that decides in memory, a few
+    /// tasks (a slice of at most 8 datagrams each) decide the read, and each slice's replies go
+    /// out in one flush once its ledger write is durable (one `sendmmsg`), instead of a task, a
+    /// wake-up and a write per datagram. With any other store
     /// each datagram gets its own task, so a slow database round trip never holds up the rest.
     final class DatagramHandler: ChannelInboundHandler {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>
