@@ -64,7 +64,7 @@ public final class RadiusEngine: Sendable {
     }
 
     /// A request decided but not yet answered: its reply may go out only once `durability`
-    /// says the ledger holds what was decided for it (`settle`).
+    /// says the ledger holds what was decided for it (`settle`); a resent reply has none.
     public struct Decision: Sendable {
         let reply: [UInt8]?
         let duplicateKey: DuplicateCache.Key?
@@ -72,14 +72,14 @@ public final class RadiusEngine: Sendable {
         let started: NIODeadline
         let listener: Listener
         let nas: String
-        public let durability: DeferredDurability
+        public let durability: DeferredDurability?
     }
 
     /// Decides, answers once the decision is durable, and returns the reply to send (if any).
     public func handle(_ datagram: some Collection<UInt8>, from source: SocketAddress, on listener: Listener) async -> [UInt8]? {
         guard let decision = await decide(datagram, from: source, on: listener) else { return nil }
         do {
-            try await decision.durability.wait()
+            try await decision.durability?.wait()
             return settle(decision, failure: nil)
         } catch {
             return settle(decision, failure: error)
@@ -109,17 +109,17 @@ public final class RadiusEngine: Sendable {
             return dropped(listener, client, "invalid", "\(error)")
         }
         let key = DuplicateCache.Key(listener: listener, address: address, port: source.port ?? 0, identifier: packet.identifier)
-        let durability = DeferredDurability()
         switch duplicates.arrive(key, authenticator: packet.authenticator, now: started.uptimeNanoseconds) {
         case .inProgress:
             return dropped(listener, client, "duplicate_in_progress", nil)
         case .resend(let reply):
             metrics.request(listener.rawValue, nas: client.name, outcome: "duplicate_resent")
             return Decision(reply: reply, duplicateKey: nil, authenticator: packet.authenticator, started: started,
-                            listener: listener, nas: client.name, durability: durability)
+                            listener: listener, nas: client.name, durability: nil)
         case .new:
             break
         }
+        let durability = DeferredDurability()
         let reply = await DeferredDurability.$current.withValue(durability) {
             await answer(packet, client: client, source: source, listener: listener)
         }

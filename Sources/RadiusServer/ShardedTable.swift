@@ -8,12 +8,7 @@ struct ShardedTable<Key: Hashable, Value> {
 
     private func shard(_ key: Key) -> Int { key.hashValue & (Self.shardCount - 1) }
 
-    subscript(key: Key) -> Value? {
-        get { shards[shard(key)][key] }
-        set {
-            if let newValue { updateValue(newValue, forKey: key) } else { removeValue(forKey: key) }
-        }
-    }
+    subscript(key: Key) -> Value? { shards[shard(key)][key] }
 
     @discardableResult
     mutating func updateValue(_ value: Value, forKey key: Key) -> Value? {

@@ -126,8 +126,7 @@ public final class UDPListener: Sendable {
             } else {
                 for envelope in work {
                     Task {
-                        let bytes = Array(envelope.data.readableBytesView)
-                        let reply = await engine.handle(bytes, from: envelope.remoteAddress, on: listener)
+                        let reply = await engine.handle(envelope.data.readableBytesView, from: envelope.remoteAddress, on: listener)
                         replies.send(reply.map { [AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: $0))] } ?? [],
                                      finished: 1)
                     }
@@ -147,8 +146,8 @@ public final class UDPListener: Sendable {
                     settled += 1
                     continue
                 }
-                if decision.durability.isPending {
-                    durability.include(decision.durability)
+                if let held = decision.durability, held.isPending {
+                    durability.include(held)
                     waiting.append((decision, source))
                 } else {
                     settled += 1
