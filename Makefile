@@ -15,10 +15,14 @@ run: build
 	$(RATEL) serve --demo
 
 # Builds everything once (the CLI tests run the real binary), starts a throwaway PostgreSQL on
-# loopback for the shared-store tests, then runs every test.
+# loopback for the shared-store tests, then runs every test. The Kamailio end-to-end test runs on
+# its own afterwards: it checks that calls are cut at the granted second, and Kamailio waits for
+# each cut call's Stop to be on Ratel's disk before the next cut, so the other suites' disk load
+# would show up as late cuts.
 test: deps
 	$(SWIFT) build --build-tests
-	RATEL_TEST_POSTGRES="$$(scripts/start-postgres.sh)" $(SWIFT) test --skip-build
+	RATEL_TEST_POSTGRES="$$(scripts/start-postgres.sh)" $(SWIFT) test --skip-build --skip KamailioTests
+	$(SWIFT) test --skip-build --filter KamailioTests
 	scripts/fuzz.sh 60
 
 # libFuzzer on the RADIUS packet decoder (fuzz/, its own package): `make fuzz SECONDS=1800`.

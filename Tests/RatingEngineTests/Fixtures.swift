@@ -2,8 +2,13 @@ import Foundation
 import RatingEngine
 
 /// Writes a plan and its decks into a fresh temporary folder and loads it through the public loader.
-struct PlanFixture {
+/// A class so the folder goes when the last test holding it is done (every run left ~100 behind).
+final class PlanFixture: Sendable {
     let folder: URL
+
+    deinit {
+        try? FileManager.default.removeItem(at: folder)
+    }
 
     init(decks: [String: String]) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("ratel-test-\(UUID().uuidString)")
