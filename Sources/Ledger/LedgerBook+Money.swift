@@ -1,5 +1,4 @@
 public import RatingEngine
-import HeapModule
 
 extension LedgerBook {
     func checkCurrency(_ account: Account, _ amount: Money) throws(LedgerError) {
@@ -153,8 +152,7 @@ extension LedgerBook {
 
     public mutating func releaseExpired(now: Int64) -> Int {
         var released = 0
-        while let next = expiries.min, next.at <= now {
-            _ = expiries.popMin()
+        for next in expiries.removeDue(now: now) {
             guard let reservation = reservations[next.key], reservation.state == .open, reservation.expiresAt == next.at else { continue }
             _ = try? close(key: next.key, as: .expired, at: now)
             released += 1
@@ -167,18 +165,4 @@ extension LedgerBook {
         for key in due { _ = try? close(key: key, as: .released, at: at) }
         return due.count
     }
-}
-
-/// When something keyed by a reservation key falls due: an open reservation here, a live call
-/// in the RADIUS server.
-public struct Expiry: Comparable, Sendable {
-    public let at: Int64
-    public let key: String
-
-    public init(at: Int64, key: String) {
-        self.at = at
-        self.key = key
-    }
-
-    public static func < (lhs: Expiry, rhs: Expiry) -> Bool { (lhs.at, lhs.key) < (rhs.at, rhs.key) }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import HeapModule
 import RatingEngine
 
 /// The whole ledger in memory, and every rule about it, as a value: an operation checks and
@@ -19,7 +18,7 @@ public struct LedgerBook: Sendable {
     /// Open reservations by expiry, so that a sweep touches only what is due rather than every
     /// reservation ever made (under the lock every request needs). An entry whose reservation has
     /// closed, or moved its expiry, is dropped when it comes up.
-    var expiries = Heap<Expiry>()
+    var expiries = ExpiryQueue()
     /// Open reservations per account: how many, and how many micros they hold.
     var held: [Int64: (count: Int, micros: Int64)] = [:]
     public internal(set) var batches: [Batch] = []

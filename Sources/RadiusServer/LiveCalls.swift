@@ -1,4 +1,3 @@
-import HeapModule
 import Synchronization
 public import Ledger
 
@@ -20,7 +19,7 @@ public final class LiveCalls: Sendable {
         var byAccount = ShardedTable<Int64, Set<String>>()
         /// Calls by expiry, so a sweep touches only what is due; stale entries (the call ended,
         /// or its grant grew) are dropped when they come up.
-        var expiries = Heap<Expiry>()
+        var expiries = ExpiryQueue()
         var answered = 0
 
         mutating func insert(_ call: Call) {
@@ -44,8 +43,7 @@ public final class LiveCalls: Sendable {
         }
 
         mutating func removeExpired(now: Int64) {
-            while let next = expiries.min, next.at <= now {
-                _ = expiries.popMin()
+            for next in expiries.removeDue(now: now) {
                 if let call = calls[next.key], call.reservation.expiresAt == next.at { remove(next.key) }
             }
         }
@@ -93,7 +91,17 @@ public final class LiveCalls: Sendable {
     }
 
     /// The accounts that have calls in progress.
-    var accountIDs: [Int64] { state.withLock { $0.byAccount.keys } }
+    var accountIDs: [Int64] { gather { state, shard in state.byAccount.keys(inShard: shard) } }
+
+    /// Collects from every shard, taking the lock once per shard: one lock over a few hundred
+    /// thousand calls held every request up for ~20 ms.
+    private func gather<Element>(_ body: (borrowing State, Int) -> [Element]) -> [Element] {
+        var all: [Element] = []
+        for shard in 0..<ShardedTable<String, Call>.shardCount {
+            all += state.withLock { state in body(state, shard) }
+        }
+        return all
+    }
 
     func answerTime(of key: String) -> Int64? { state.withLock { $0.calls[key]?.answeredAt } }
 
@@ -108,7 +116,7 @@ public final class LiveCalls: Sendable {
     }
 
     public var snapshot: [Call] {
-        state.withLock { $0.calls.values }.sorted { ($0.reservation.openedAt, $0.reservation.key) < ($1.reservation.openedAt, $1.reservation.key) }
+        gather { state, shard in state.calls.values(inShard: shard) }.sorted { ($0.reservation.openedAt, $0.reservation.key) < ($1.reservation.openedAt, $1.reservation.key) }
     }
 
     public var count: Int { state.withLock { $0.calls.count } }

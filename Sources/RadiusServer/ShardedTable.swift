@@ -2,7 +2,7 @@
 /// capacity rehashes every entry at once; for a table of a few hundred thousand calls that is
 /// tens of milliseconds under the lock every request takes. Split, one growth moves a 64th.
 struct ShardedTable<Key: Hashable, Value> {
-    private static var shardCount: Int { 64 }
+    static var shardCount: Int { 64 }
     private var shards = [[Key: Value]](repeating: [:], count: Self.shardCount)
     private(set) var count = 0
 
@@ -32,8 +32,9 @@ struct ShardedTable<Key: Hashable, Value> {
         return body(&shards[index][key, default: fallback()])
     }
 
-    var keys: [Key] { shards.flatMap(\.keys) }
-    var values: [Value] { shards.flatMap(\.values) }
+    /// One shard's keys or values: whoever reads them all under a lock takes the lock per shard.
+    func keys(inShard index: Int) -> [Key] { Array(shards[index].keys) }
+    func values(inShard index: Int) -> [Value] { Array(shards[index].values) }
 
     func keys(where matches: (Value) -> Bool) -> [Key] {
         shards.flatMap { shard in shard.compactMap { matches($0.value) ? $0.key : nil } }

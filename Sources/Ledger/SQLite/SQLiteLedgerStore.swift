@@ -13,6 +13,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Every account's sealed password, as stored: a PAP or digest check then costs one AES-GCM
     /// open instead of a read transaction (about 120 MB for a million accounts).
     let sealedPasswords: SealedPasswords
+    private let checkpointer: WALCheckpointer
     private let lockDescriptor: Int32
     private let closed = Mutex(false)
 
@@ -45,7 +46,10 @@ public final class SQLiteLedgerStore: LedgerStore {
                 // A large batch touches the PIN index at random; a 256 MiB page cache keeps that in
                 // memory. Only the writer gets it: a reader empties its whole cache (a walk over
                 // every hash bucket) each time it finds the file changed, which is every lookup.
-                if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -262144") }
+                if !db.configuration.readonly {
+                    try db.execute(sql: "PRAGMA cache_size = -262144")
+                    try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
+                }
             }
             let pool = try DatabasePool(path: directory + "/ledger.sqlite", configuration: configuration)
             try SQLiteSchema.migrator().migrate(pool)
@@ -59,7 +63,9 @@ public final class SQLiteLedgerStore: LedgerStore {
                     while let row = try rows.next() { map[row[0]] = row[1] }
                 }
             }
-            return SQLiteLedgerStore(book: book, pool: pool, secrets: secrets, sealedPasswords: sealed, lockDescriptor: descriptor)
+            let checkpointer = try WALCheckpointer(path: directory + "/ledger.sqlite")
+            return SQLiteLedgerStore(book: book, pool: pool, secrets: secrets, sealedPasswords: sealed, checkpointer: checkpointer,
+                                     lockDescriptor: descriptor)
         } catch {
             Glibc.close(descriptor)
             if let error = error as? LedgerError { throw error }
@@ -67,8 +73,10 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    private init(book: LedgerBook, pool: DatabasePool, secrets: SecretBox, sealedPasswords: SealedPasswords, lockDescriptor: Int32) {
+    private init(book: LedgerBook, pool: DatabasePool, secrets: SecretBox, sealedPasswords: SealedPasswords,
+                 checkpointer: WALCheckpointer, lockDescriptor: Int32) {
         self.book = Mutex(book)
+        self.checkpointer = checkpointer
         self.pool = pool
         self.secrets = secrets
         self.sealedPasswords = sealedPasswords
@@ -92,6 +100,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     public func close() async {
         guard !closed.withLock({ closed in defer { closed = true }; return closed }) else { return }
         journal.close()
+        checkpointer.close()
         // Leaves the data directory without a write-ahead log to replay: after a batch of a
         // million PINs it is hundreds of megabytes, which the next start would have to read.
         _ = try? await pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
