@@ -66,6 +66,28 @@ import Testing
     }
 
     @Test(arguments: StoreKind.available)
+    func reservationsExpireAtTheirLatestExpiryAndNotBefore(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ throws in
+            let account = try await StoreFixture.account(in: store, value: "10", maxCalls: 5)
+            for (key, expiry) in [("a", at + 60), ("b", at + 120), ("c", at + 60), ("d", at + 60)] {
+                _ = try await store.reserve(ReservationRequest(key: key, pin: account.pin, amount: 100_000, expiresAt: expiry, at: at))
+            }
+            // c's grant grew: its first expiry no longer applies. d ended before it was due.
+            _ = try await store.extend(key: "c", by: 100_000, expiresAt: at + 200, at: at + 10)
+            _ = try await store.commit(key: "d", cost: 50_000, details: "", at: at + 30)
+            #expect(try await store.releaseExpired(now: at + 59) == 0)
+            #expect(try await store.releaseExpired(now: at + 60) == 1)
+            #expect(try await store.releaseExpired(now: at + 60) == 0)
+            #expect(try await store.releaseExpired(now: at + 199) == 1)
+            #expect(try await store.reservation(key: "c").state == .open)
+            #expect(try await store.releaseExpired(now: at + 200) == 1)
+            var states: [ReservationState] = []
+            for key in ["a", "b", "c", "d"] { states.append(try await store.reservation(key: key).state) }
+            #expect(states == [.expired, .expired, .expired, .committed])
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func refusalsSayWhy(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ throws in
             let account = try await StoreFixture.account(in: store, value: "1", maxCalls: 1)
