@@ -23,8 +23,6 @@ public struct ExpiryQueue: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { buckets.isEmpty }
-
     public mutating func insert(_ expiry: Expiry) {
         if buckets[expiry.at] == nil { seconds.insert(expiry.at) }
         buckets[expiry.at, default: []].append(expiry.key)
