@@ -97,8 +97,13 @@ public struct LedgerBook: Sendable {
     // MARK: Lookups
 
     public func account(pin: String) throws(LedgerError) -> Account {
+        accounts[accountIndex(try accountID(pin: pin))]
+    }
+
+    /// The id alone, without copying the account (its strings and ANI list) out of the book.
+    func accountID(pin: String) throws(LedgerError) -> Int64 {
         guard let id = idByPin[pin] else { throw .unknownPin(pin) }
-        return accounts[accountIndex(id)]
+        return id
     }
 
     public func account(id: Int64) throws(LedgerError) -> Account {

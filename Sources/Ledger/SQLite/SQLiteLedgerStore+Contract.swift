@@ -80,7 +80,7 @@ extension SQLiteLedgerStore {
     }
 
     public func password(pin: String) async throws(LedgerError) -> String {
-        let id = try read { book throws(LedgerError) in try book.account(pin: pin).id }
+        let id = try read { book throws(LedgerError) in try book.accountID(pin: pin) }
         guard let sealed = sealedPasswords.map.withLock({ $0[id] }) else { throw .storage("no secret stored for PIN \(pin)") }
         return try secrets.open(sealed)
     }
@@ -115,7 +115,7 @@ extension SQLiteLedgerStore {
     }
 
     public func movements(pin: String) async throws(LedgerError) -> [Movement] {
-        let id = try read { book throws(LedgerError) in try book.account(pin: pin).id }
+        let id = try read { book throws(LedgerError) in try book.accountID(pin: pin) }
         return try query { db in
             try Row.fetchAll(db, sql: "SELECT * FROM movements WHERE account_id = ? ORDER BY id", arguments: [id])
                 .map(SQLiteLoader.movement)
