@@ -80,7 +80,7 @@ extension LedgerBook {
                                       number: request.number, destination: request.destination, openedAt: request.at,
                                       expiresAt: request.expiresAt, state: .open, finalCost: nil, closedAt: nil,
                                       details: "", movementID: nil)
-        reservations[request.key] = reservation
+        reservations.save(reservation)
         expiries.insert(Expiry(at: reservation.expiresAt, key: reservation.key))
         hold(id, count: 1, micros: request.amount)
         records.append(.reservation(reservation))
@@ -108,7 +108,7 @@ extension LedgerBook {
         reservation.details = details
         reservation.movementID = movement.id
         if reservation.isOverrun { overruns += 1 }
-        reservations[key] = reservation
+        reservations.save(reservation)
         records.append(.reservation(reservation))
         return reservation
     }
@@ -123,7 +123,7 @@ extension LedgerBook {
         hold(reservation.accountID, count: -1, micros: -reservation.amount)
         reservation.state = state
         reservation.closedAt = at
-        reservations[key] = reservation
+        reservations.save(reservation)
         records.append(.reservation(reservation))
         return reservation
     }
@@ -143,7 +143,7 @@ extension LedgerBook {
             expiries.insert(Expiry(at: expiresAt, key: key))
         }
         hold(account.id, count: 0, micros: amount)
-        reservations[key] = reservation
+        reservations.save(reservation)
         records.append(.reservation(reservation))
         return .reserved(reservation)
     }

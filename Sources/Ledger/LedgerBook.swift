@@ -14,7 +14,7 @@ public struct LedgerBook: Sendable {
     var accountByANI: [String: Int64] = [:]
     /// Caller IDs bound to accounts outside the slice, with their PINs.
     var foreignANIs: [String: String] = [:]
-    public internal(set) var reservations: [String: Reservation] = [:]
+    public internal(set) var reservations = ReservationTable()
     /// Open reservations by expiry, so that a sweep touches only what is due rather than every
     /// reservation ever made (under the lock every request needs). An entry whose reservation has
     /// closed, or moved its expiry, is dropped when it comes up.
@@ -81,7 +81,7 @@ public struct LedgerBook: Sendable {
     }
 
     public mutating func load(_ reservation: Reservation) {
-        reservations[reservation.key] = reservation
+        reservations.save(reservation)
         if reservation.state == .open {
             hold(reservation.accountID, count: 1, micros: reservation.amount)
             expiries.insert(Expiry(at: reservation.expiresAt, key: reservation.key))
