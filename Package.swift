@@ -83,11 +83,13 @@ let package = Package(
             resources: [.copy("dictionaries")],
             swiftSettings: strictSettings
         ),
+        // Batched UDP sends (sendmmsg), which Swift's Glibc module does not carry.
+        .target(name: "CDatagram"),
         // The RADIUS listeners (SwiftNIO), NAS clients, duplicate cache and the prepaid policy.
         .target(
             name: "RadiusServer",
             dependencies: [
-                "RadiusProtocol", "RatingEngine", "Ledger",
+                "RadiusProtocol", "RatingEngine", "Ledger", "CDatagram",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -19,6 +19,10 @@ public final class UDPListener: Sendable {
             var inFlight = 0
         }
         let state = Mutex(State())
+        /// Sends under way on the socket, plus `closing` once shutdown began closing it: a send
+        /// starts only while that bit is clear, and the socket is closed once no send is under way.
+        let senders = Atomic<Int>(0)
+        static let closing = 1 << 40
         let limit: Int
         init(limit: Int) { self.limit = limit }
     }
@@ -37,25 +41,20 @@ public final class UDPListener: Sendable {
                             receiveBufferBytes: Int = 4 << 20, maxInFlight: Int = 8192) async throws -> UDPListener {
         let flight = Flight(limit: maxInFlight)
         let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
-        var bootstrap = DatagramBootstrap(group: group)
-        if case .v6 = address {
-            // Leaves IPv4 to its own socket, so `0.0.0.0` and `::` can both be bound to one port.
-            bootstrap = bootstrap.channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
-        }
+        let socket = try DatagramSocket.bind(address, receiveBufferBytes: receiveBufferBytes, sendBufferBytes: receiveBufferBytes)
         // A vector read splits one buffer evenly between its messages, so the buffer holds a whole
         // largest datagram (plus one octet, to see an oversized one) for each of them.
-        let channel = try await bootstrap
-            .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferBytes))
+        let channel = try await DatagramBootstrap(group: group)
             .channelOption(ChannelOptions.recvAllocator,
                            value: FixedSizeRecvByteBufferAllocator(capacity: (RadiusPacket.maximumLength + 1) * Self.messagesPerRead))
             .channelOption(ChannelOptions.datagramVectorReadMessageCount, value: Self.messagesPerRead)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DatagramHandler(engine: engine, listener: listener, flight: flight))
+                    let replies = Replies(channel: channel, socket: socket, flight: flight, engine: engine, listener: listener)
+                    try channel.pipeline.syncOperations.addHandler(DatagramHandler(engine: engine, listener: listener, replies: replies))
                 }
             }
-            .bind(to: address).get()
+            .withBoundSocket(socket.descriptor).get()
         return try UDPListener(listener: listener, channel: channel, flight: flight)
     }
 
@@ -65,6 +64,11 @@ public final class UDPListener: Sendable {
         let deadline = NIODeadline.now() + .seconds(Int64(timeoutSeconds))
         while flight.state.withLock({ $0.inFlight }) > 0, NIODeadline.now() < deadline {
             try? await Task.sleep(for: .milliseconds(10))
+        }
+        // A reply still on its way after the deadline must not reach a descriptor reused by then.
+        flight.senders.add(Flight.closing, ordering: .sequentiallyConsistent)
+        while flight.senders.load(ordering: .sequentiallyConsistent) % Flight.closing != 0 {
+            try? await Task.sleep(for: .milliseconds(1))
         }
         try? await channel.close()
     }
@@ -81,15 +85,15 @@ public final class UDPListener: Sendable {
 
         let engine: RadiusEngine
         let listener: Listener
-        let flight: Flight
+        let replies: Replies
         let batching: Bool
         private var batch: [AddressedEnvelope<ByteBuffer>] = []
         static let largestSlice = 8
 
-        init(engine: RadiusEngine, listener: Listener, flight: Flight) {
+        init(engine: RadiusEngine, listener: Listener, replies: Replies) {
             self.engine = engine
             self.listener = listener
-            self.flight = flight
+            self.replies = replies
             batching = engine.store.decidesInMemory
         }
 
@@ -101,6 +105,7 @@ public final class UDPListener: Sendable {
             defer { context.fireChannelReadComplete() }
             guard !batch.isEmpty else { return }
             let arrived = batch.count
+            let flight = replies.flight
             let limit = flight.limit
             let admitted = flight.state.withLock { state in
                 let room = state.accepting ? max(0, limit - state.inFlight) : 0
@@ -113,7 +118,7 @@ public final class UDPListener: Sendable {
             }
             let work = Array(batch.prefix(admitted))
             batch.removeAll(keepingCapacity: true)
-            let replies = Replies(channel: context.channel, flight: flight)
+            let replies = self.replies
             let engine = self.engine
             let listener = self.listener
             if batching {
@@ -127,7 +132,7 @@ public final class UDPListener: Sendable {
                 for envelope in work {
                     Task {
                         let reply = await engine.handle(envelope.data.readableBytesView, from: envelope.remoteAddress, on: listener)
-                        replies.send(reply.map { [AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: $0))] } ?? [],
+                        replies.send(reply.map { [DatagramSocket.Datagram(address: envelope.remoteAddress, bytes: $0)] } ?? [],
                                      finished: 1)
                     }
                 }
@@ -136,7 +141,7 @@ public final class UDPListener: Sendable {
 
         private static func answer(_ batch: [AddressedEnvelope<ByteBuffer>], engine: RadiusEngine, listener: Listener,
                                    replies: Replies) async {
-            var ready: [AddressedEnvelope<ByteBuffer>] = []
+            var ready: [DatagramSocket.Datagram] = []
             var waiting: [(RadiusEngine.Decision, SocketAddress)] = []
             let durability = DeferredDurability()
             var settled = 0
@@ -152,7 +157,7 @@ public final class UDPListener: Sendable {
                 } else {
                     settled += 1
                     if let reply = engine.settle(decision, failure: nil) {
-                        ready.append(AddressedEnvelope(remoteAddress: source, data: ByteBuffer(bytes: reply)))
+                        ready.append(DatagramSocket.Datagram(address: source, bytes: reply))
                     }
                 }
             }
@@ -160,7 +165,7 @@ public final class UDPListener: Sendable {
             guard !waiting.isEmpty else { return }
             durability.whenDurable { [waiting] failure in
                 let sent = waiting.compactMap { decision, source in
-                    engine.settle(decision, failure: failure).map { AddressedEnvelope(remoteAddress: source, data: ByteBuffer(bytes: $0)) }
+                    engine.settle(decision, failure: failure).map { DatagramSocket.Datagram(address: source, bytes: $0) }
                 }
                 replies.send(sent, finished: waiting.count)
             }
@@ -172,20 +177,35 @@ public final class UDPListener: Sendable {
         }
     }
 
-    /// Writes replies from any thread with one hop to the channel's loop and one flush.
+    /// Sends replies from whichever thread has them, straight on the socket; only what the
+    /// socket cannot take at once (its send buffer full) goes through the channel's loop.
     struct Replies: Sendable {
         let channel: any Channel
+        let socket: DatagramSocket
         let flight: Flight
+        let engine: RadiusEngine
+        let listener: Listener
 
-        func send(_ envelopes: [AddressedEnvelope<ByteBuffer>], finished: Int) {
-            if !envelopes.isEmpty {
-                let channel = channel
-                channel.eventLoop.execute {
-                    for envelope in envelopes { channel.write(envelope, promise: nil) }
-                    channel.flush()
+        func send(_ datagrams: [DatagramSocket.Datagram], finished: Int) {
+            var unsent: ArraySlice<DatagramSocket.Datagram> = []
+            if !datagrams.isEmpty {
+                let senders = flight.senders.add(1, ordering: .sequentiallyConsistent).newValue
+                if senders < Flight.closing {
+                    var refused = 0
+                    unsent = socket.send(datagrams) { _ in refused += 1 }
+                    for _ in 0..<refused { engine.metrics.drop(listener.rawValue, nas: "any", reason: "send_error") }
                 }
+                flight.senders.subtract(1, ordering: .sequentiallyConsistent)
             }
             if finished > 0 { flight.state.withLock { $0.inFlight -= finished } }
+            guard !unsent.isEmpty else { return }
+            let channel = channel
+            channel.eventLoop.execute { [unsent] in
+                for datagram in unsent {
+                    channel.write(AddressedEnvelope(remoteAddress: datagram.address, data: ByteBuffer(bytes: datagram.bytes)), promise: nil)
+                }
+                channel.flush()
+            }
         }
     }
 }

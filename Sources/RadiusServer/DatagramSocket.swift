@@ -1,0 +1,109 @@
+import CDatagram
+import Glibc
+import NIOCore
+
+/// A UDP socket bound here and then handed to SwiftNIO for reading, whose descriptor the
+/// listener keeps so that replies can be sent from the thread that has them (the ledger's
+/// writer, once a group is durable) in one `sendmmsg`, instead of a hop to the event loop and
+/// its write queue for every group. Sending on a UDP socket from several threads is safe.
+struct DatagramSocket: Sendable {
+    let descriptor: Int32
+
+    /// Creates and binds the socket; NIO owns it (and closes it) once a channel is made of it.
+    static func bind(_ address: SocketAddress, receiveBufferBytes: Int, sendBufferBytes: Int) throws -> DatagramSocket {
+        let family: Int32 = switch address {
+        case .v4: AF_INET
+        case .v6: AF_INET6
+        case .unixDomainSocket: throw ConfigurationError("a RADIUS listener needs an IP address, not \(address)")
+        }
+        let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw SocketError("socket", errno) }
+        do {
+            try option(descriptor, SOL_SOCKET, SO_REUSEADDR, 1)
+            // Leaves IPv4 to its own socket, so `0.0.0.0` and `::` can both be bound to one port.
+            if family == AF_INET6 { try option(descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
+            try option(descriptor, SOL_SOCKET, SO_RCVBUF, Int32(clamping: receiveBufferBytes))
+            try option(descriptor, SOL_SOCKET, SO_SNDBUF, Int32(clamping: sendBufferBytes))
+            let bound = address.withSockAddr { pointer, length in Glibc.bind(descriptor, pointer, socklen_t(length)) }
+            guard bound == 0 else { throw SocketError("bind", errno) }
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        return DatagramSocket(descriptor: descriptor)
+    }
+
+    private static func option(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws {
+        var value = value
+        guard setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw SocketError("setsockopt", errno)
+        }
+    }
+
+    /// A reply and where it goes.
+    struct Datagram: Sendable {
+        let address: SocketAddress
+        let bytes: [UInt8]
+    }
+
+    /// Sends what it can now; returns the datagrams it could not send because the socket's send
+    /// buffer is full (the caller queues those on the channel), and reports each one refused.
+    func send(_ datagrams: [Datagram], refused: (Int32) -> Void) -> ArraySlice<Datagram> {
+        var remaining = datagrams[...]
+        while !remaining.isEmpty {
+            let (sent, error) = Self.sendmmsg(descriptor, remaining)
+            remaining = remaining.dropFirst(sent)
+            if error == EAGAIN || error == EWOULDBLOCK { return remaining }
+            if error != 0 {
+                // One datagram the kernel refuses (an address it cannot route) must not hold up the rest.
+                refused(error)
+                remaining = remaining.dropFirst()
+            }
+        }
+        return []
+    }
+
+    /// Lays the datagrams' bytes and addresses out in two buffers, so that one call sends them all.
+    private static func sendmmsg(_ descriptor: Int32, _ datagrams: ArraySlice<Datagram>) -> (sent: Int, error: Int32) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(datagrams.reduce(0) { $0 + $1.bytes.count })
+        var addresses = [sockaddr_storage](repeating: sockaddr_storage(), count: datagrams.count)
+        var lengths: [socklen_t] = []
+        lengths.reserveCapacity(datagrams.count)
+        for (index, datagram) in datagrams.enumerated() {
+            bytes += datagram.bytes
+            let length = datagram.address.withSockAddr { pointer, length in
+                withUnsafeMutableBytes(of: &addresses[index]) { $0.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: length)) }
+                return length
+            }
+            lengths.append(socklen_t(length))
+        }
+        return bytes.withUnsafeBytes { bytes in
+            addresses.withUnsafeBufferPointer { addresses in
+                withUnsafeTemporaryAllocation(of: ratel_datagram.self, capacity: datagrams.count) { table in
+                    guard let firstAddress = addresses.baseAddress else { return (0, 0) }
+                    var offset = 0
+                    for (index, datagram) in datagrams.enumerated() {
+                        let address = UnsafeRawPointer(firstAddress + index).assumingMemoryBound(to: sockaddr.self)
+                        table[index] = ratel_datagram(bytes: bytes.baseAddress.map { $0 + offset }, length: datagram.bytes.count,
+                                                      address: address, address_length: lengths[index])
+                        offset += datagram.bytes.count
+                    }
+                    var error: Int32 = 0
+                    let sent = ratel_send_datagrams(descriptor, table.baseAddress, UInt32(datagrams.count), &error)
+                    return (Int(sent), error)
+                }
+            }
+        }
+    }
+}
+
+struct SocketError: Error, CustomStringConvertible {
+    let call: String
+    let code: Int32
+    init(_ call: String, _ code: Int32) {
+        self.call = call
+        self.code = code
+    }
+    var description: String { "\(call): \(String(cString: strerror(code)))" }
+}
