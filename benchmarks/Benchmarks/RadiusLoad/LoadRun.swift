@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import RadiusProtocol
 
@@ -28,6 +29,7 @@ final class LoadRun {
         var sent = 0, accepted = 0, rejected = 0, other = 0, lost = 0, completed = 0
         var elapsed = 0.0
         var latenciesMicros: [UInt32] = []
+        var trace: [(UInt64, UInt32)] = []
     }
 
     private struct Slot {
@@ -98,6 +100,10 @@ final class LoadRun {
             }
         }
         result.elapsed = Double(min(monotonicNanos(), deadline) - start) / 1e9
+        if let path = ProcessInfo.processInfo.environment["RL_TRACE"] {
+            let text = result.trace.map { "\(Double($0.0 - start) / 1e6) \($0.1)" }.joined(separator: "\n")
+            try? text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
         return result
     }
 
@@ -160,6 +166,7 @@ final class LoadRun {
             let slot = slots[socketIndex][Int(identifier)]
             guard slot.user >= 0 else { continue }
             result.latenciesMicros.append(UInt32(min(UInt64(UInt32.max), (monotonicNanos() - slot.sentAt) / 1000)))
+            result.trace.append((slot.sentAt, UInt32(min(UInt64(UInt32.max), (monotonicNanos() - slot.sentAt) / 1000))))
             switch buffer[0] {
             case RadiusCode.accessAccept.rawValue, RadiusCode.accountingResponse.rawValue: result.accepted += 1
             case RadiusCode.accessReject.rawValue: result.rejected += 1
