@@ -10,7 +10,10 @@ struct DatagramSocket: Sendable {
     let descriptor: Int32
 
     /// Creates and binds the socket; NIO owns it (and closes it) once a channel is made of it.
-    static func bind(_ address: SocketAddress, receiveBufferBytes: Int, sendBufferBytes: Int) throws -> DatagramSocket {
+    /// With `sharingPort`, several sockets bind the same port and the kernel spreads datagrams
+    /// over them by source address and port (`SO_REUSEPORT`).
+    static func bind(_ address: SocketAddress, receiveBufferBytes: Int, sendBufferBytes: Int,
+                     sharingPort: Bool = false) throws -> DatagramSocket {
         let family: Int32 = switch address {
         case .v4: AF_INET
         case .v6: AF_INET6
@@ -19,7 +22,8 @@ struct DatagramSocket: Sendable {
         let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw SocketError("socket", errno) }
         do {
-            try option(descriptor, SOL_SOCKET, SO_REUSEADDR, 1)
+            // No SO_REUSEADDR: on UDP it lets a second process bind the very same port.
+            if sharingPort { try option(descriptor, SOL_SOCKET, SO_REUSEPORT, 1) }
             // Leaves IPv4 to its own socket, so `0.0.0.0` and `::` can both be bound to one port.
             if family == AF_INET6 { try option(descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
             try option(descriptor, SOL_SOCKET, SO_RCVBUF, Int32(clamping: receiveBufferBytes))
@@ -31,6 +35,25 @@ struct DatagramSocket: Sendable {
             throw error
         }
         return DatagramSocket(descriptor: descriptor)
+    }
+
+    /// Fails, as binding would, if anything already holds the address: sockets that share a
+    /// port would otherwise quietly share it with another Ratel of the same user. A plain bind
+    /// conflicts with every socket on the port, whatever its options.
+    static func ensureFree(_ address: SocketAddress) throws {
+        try close(bind(address, receiveBufferBytes: 4096, sendBufferBytes: 4096).descriptor)
+    }
+
+    /// The port the kernel chose, for a socket bound to port 0.
+    var boundPort: Int? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let found = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) == 0 }
+        }
+        guard found else { return nil }
+        // sin_port and sin6_port share their place, in network byte order.
+        return withUnsafeBytes(of: storage) { Int($0[2]) << 8 | Int($0[3]) }
     }
 
     private static func option(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws {

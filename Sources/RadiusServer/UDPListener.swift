@@ -10,7 +10,7 @@ public import RadiusProtocol
 public final class UDPListener: Sendable {
     public let listener: Listener
     public let localAddress: SocketAddress
-    private let channel: any Channel
+    private let channels: [any Channel]
     private let flight: Flight
 
     final class Flight: Sendable {
@@ -19,32 +19,52 @@ public final class UDPListener: Sendable {
             var inFlight = 0
         }
         let state = Mutex(State())
-        /// Sends under way on the socket, plus `closing` once shutdown began closing it: a send
-        /// starts only while that bit is clear, and the socket is closed once no send is under way.
+        /// Sends under way on the sockets, plus `closing` once shutdown began closing them: a
+        /// send starts only while that bit is clear, and the sockets close once none is under way.
         let senders = Atomic<Int>(0)
         static let closing = 1 << 40
         let limit: Int
         init(limit: Int) { self.limit = limit }
     }
 
-    private init(listener: Listener, channel: any Channel, flight: Flight) throws {
+    private init(listener: Listener, channels: [any Channel], flight: Flight) throws {
         self.listener = listener
-        self.channel = channel
+        self.channels = channels
         self.flight = flight
-        guard let local = channel.localAddress else { throw ConfigurationError("the \(listener.rawValue) socket has no local address") }
+        guard let local = channels.first?.localAddress else { throw ConfigurationError("the \(listener.rawValue) socket has no local address") }
         localAddress = local
     }
 
     static let messagesPerRead = 32
 
+    /// Binds one socket per event loop of `group`, all on the same port: the kernel spreads
+    /// datagrams over them by source address and port, and each loop decides its own.
     public static func bind(host: String, port: Int, listener: Listener, engine: RadiusEngine, group: any EventLoopGroup,
                             receiveBufferBytes: Int = 4 << 20, maxInFlight: Int = 8192) async throws -> UDPListener {
         let flight = Flight(limit: maxInFlight)
-        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
-        let socket = try DatagramSocket.bind(address, receiveBufferBytes: receiveBufferBytes, sendBufferBytes: receiveBufferBytes)
+        var address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        if port != 0 { try DatagramSocket.ensureFree(address) }
+        var channels: [any Channel] = []
+        do {
+            for loop in group.makeIterator() {
+                let socket = try DatagramSocket.bind(address, receiveBufferBytes: receiveBufferBytes,
+                                                     sendBufferBytes: receiveBufferBytes, sharingPort: true)
+                // The first socket of an ephemeral listener picks the port the others join.
+                if address.port == 0, let chosen = socket.boundPort { address.port = chosen }
+                channels.append(try await channel(on: loop, socket, listener: listener, engine: engine, flight: flight))
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            throw error
+        }
+        return try UDPListener(listener: listener, channels: channels, flight: flight)
+    }
+
+    private static func channel(on loop: any EventLoop, _ socket: DatagramSocket, listener: Listener, engine: RadiusEngine,
+                                flight: Flight) async throws -> any Channel {
         // A vector read splits one buffer evenly between its messages, so the buffer holds a whole
         // largest datagram (plus one octet, to see an oversized one) for each of them.
-        let channel = try await DatagramBootstrap(group: group)
+        try await DatagramBootstrap(group: loop)
             .channelOption(ChannelOptions.recvAllocator,
                            value: FixedSizeRecvByteBufferAllocator(capacity: (RadiusPacket.maximumLength + 1) * Self.messagesPerRead))
             .channelOption(ChannelOptions.datagramVectorReadMessageCount, value: Self.messagesPerRead)
@@ -55,7 +75,6 @@ public final class UDPListener: Sendable {
                 }
             }
             .withBoundSocket(socket.descriptor).get()
-        return try UDPListener(listener: listener, channel: channel, flight: flight)
     }
 
     /// Stops taking requests, lets those in flight finish (up to `timeoutSeconds`), and closes.
@@ -70,17 +89,16 @@ public final class UDPListener: Sendable {
         while flight.senders.load(ordering: .sequentiallyConsistent) % Flight.closing != 0 {
             try? await Task.sleep(for: .milliseconds(1))
         }
-        try? await channel.close()
+        for channel in channels { try? await channel.close() }
     }
 
-    /// Takes a read's worth of datagrams at a time. With a store that decides in memory, a few
-    /// tasks (a slice of at most 8 datagrams each) decide the read, and each slice's replies go
-    /// out in one `sendmmsg` once its ledger write is durable, instead of a task, a wake-up and
-    /// a write per datagram. With any other store each datagram gets its own task, so a slow
-    /// database round trip never holds up the rest.
-    /// Deciding every slice on the event loop itself (`Task.immediate`) was tried: about 15 %
-    /// more requests a second at peak, but one thread then queued every burst, and PAP at half
-    /// the peak measured p99 8.7 ms and a 150 ms stall as the load began (2.9 ms on the pool).
+    /// Takes a read's worth of datagrams at a time. With a store that decides in memory, the
+    /// event loop decides the read itself, in slices of at most 8 datagrams (`Task.immediate`:
+    /// nothing on that path suspends, so no hop to the pool and back), and each slice's replies
+    /// go out in one `sendmmsg` once its ledger write is durable; a slice's write starts while
+    /// the loop decides the next. The loops share the work through their sockets (`bind`).
+    /// With any other store each datagram gets its own task, so a slow database round trip
+    /// never holds up the rest.
     final class DatagramHandler: ChannelInboundHandler {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>
         typealias OutboundOut = AddressedEnvelope<ByteBuffer>
@@ -90,7 +108,6 @@ public final class UDPListener: Sendable {
         let replies: Replies
         let batching: Bool
         private var batch: [AddressedEnvelope<ByteBuffer>] = []
-        static let cores = max(1, System.coreCount)
         static let largestSlice = 8
 
         init(engine: RadiusEngine, listener: Listener, replies: Replies) {
@@ -125,11 +142,9 @@ public final class UDPListener: Sendable {
             let engine = self.engine
             let listener = self.listener
             if batching {
-                // Slices small enough that every core has one and the first replies go out early.
-                let slice = min(Self.largestSlice, max(1, (work.count + Self.cores - 1) / Self.cores))
-                for start in stride(from: 0, to: work.count, by: slice) {
-                    let part = Array(work[start..<min(start + slice, work.count)])
-                    Task { await DatagramHandler.answer(part, engine: engine, listener: listener, replies: replies) }
+                for start in stride(from: 0, to: work.count, by: Self.largestSlice) {
+                    let part = Array(work[start..<min(start + Self.largestSlice, work.count)])
+                    Task.immediate { await DatagramHandler.answer(part, engine: engine, listener: listener, replies: replies) }
                 }
             } else {
                 for envelope in work {

@@ -120,4 +120,27 @@ import Testing
         let second = try Tool.ratel(["serve", "--config", unknownKey.data + "/ratel.toml"])
         #expect(second.status == 1 && second.stderr.contains("limits.reservation_grase: unknown key"), "\(second.stderr)")
     }
+
+    /// Each listener binds a socket per core on one port; a second server must still be refused
+    /// the port rather than quietly share its datagrams.
+    @Test func aPortInUseStopsStartUp() throws {
+        let first = try RatelServer()
+        try first.start()
+        defer { first.stop() }
+        let taken = RatelServer.config.replacingOccurrences(of: RatelServer.listen, with: """
+            [listen]
+            auth = ["127.0.0.1:\(first.authV4)", "[::1]:0"]
+            acct = ["127.0.0.1:0", "[::1]:0"]
+            metrics = "127.0.0.1:0"
+            """)
+        let second = try RatelServer(config: taken)
+        #expect(throws: ToolError.self) { try second.start() }
+        let output = second.stop().output
+        #expect(output.contains("listen.auth: cannot bind 127.0.0.1:\(first.authV4)") && output.contains("in use"), "\(output)")
+
+        // The first server still answers on it.
+        let reply = try Tool.radclient(["User-Name = \"999\"", "User-Password = \"x\"", "Message-Authenticator = 0x00"],
+                                       server: "127.0.0.1:\(first.authV4)", kind: "auth", secret: "lab-secret")
+        #expect(reply.code == "Access-Reject", "\(reply)")
+    }
 }
