@@ -50,7 +50,10 @@ public final class UDPListener: Sendable {
                 let socket = try DatagramSocket.bind(address, receiveBufferBytes: receiveBufferBytes,
                                                      sendBufferBytes: receiveBufferBytes, sharingPort: true)
                 // The first socket of an ephemeral listener picks the port the others join.
-                if address.port == 0, let chosen = socket.boundPort { address.port = chosen }
+                if address.port == 0 {
+                    guard let chosen = socket.boundPort else { throw SocketError("getsockname", errno) }
+                    address.port = chosen
+                }
                 channels.append(try await channel(on: loop, socket, listener: listener, engine: engine, flight: flight))
             }
         } catch {
