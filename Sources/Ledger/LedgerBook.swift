@@ -77,6 +77,7 @@ public struct LedgerBook: Sendable {
     /// Makes room for `count` reservations up front. A table of hundreds of thousands of
     /// reservations that grows rehashes every one of them at once, under the lock every request
     /// takes: a stall of a few hundred milliseconds, seen in the benchmark's latency phase.
+    /// Fills `held` for every loaded account too, so that the first reservations do not.
     public mutating func reserveCapacity(reservations count: Int) {
         reservations.reserveCapacity(count)
         if held.count < accounts.count { held += repeatElement((count: 0, micros: Int64(0)), count: accounts.count - held.count) }

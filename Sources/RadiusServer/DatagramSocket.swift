@@ -20,7 +20,7 @@ struct DatagramSocket: Sendable {
         case .unixDomainSocket: throw ConfigurationError("a RADIUS listener needs an IP address, not \(address)")
         }
         let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw SocketError("socket", errno) }
+        guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
         do {
             // No SO_REUSEADDR: on UDP it lets a second process bind the very same port.
             if sharingPort { try option(descriptor, SOL_SOCKET, SO_REUSEPORT, 1) }
@@ -29,7 +29,7 @@ struct DatagramSocket: Sendable {
             try option(descriptor, SOL_SOCKET, SO_RCVBUF, Int32(clamping: receiveBufferBytes))
             try option(descriptor, SOL_SOCKET, SO_SNDBUF, Int32(clamping: sendBufferBytes))
             let bound = address.withSockAddr { pointer, length in Glibc.bind(descriptor, pointer, socklen_t(length)) }
-            guard bound == 0 else { throw SocketError("bind", errno) }
+            guard bound == 0 else { throw IOError(errnoCode: errno, reason: "bind") }
         } catch {
             close(descriptor)
             throw error
@@ -59,7 +59,7 @@ struct DatagramSocket: Sendable {
     private static func option(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws {
         var value = value
         guard setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
-            throw SocketError("setsockopt", errno)
+            throw IOError(errnoCode: errno, reason: "setsockopt")
         }
     }
 
@@ -119,14 +119,4 @@ struct DatagramSocket: Sendable {
             }
         }
     }
-}
-
-struct SocketError: Error, CustomStringConvertible {
-    let call: String
-    let code: Int32
-    init(_ call: String, _ code: Int32) {
-        self.call = call
-        self.code = code
-    }
-    var description: String { "\(call): \(String(cString: strerror(code)))" }
 }

@@ -47,11 +47,12 @@ public final class UDPListener: Sendable {
         var channels: [any Channel] = []
         do {
             for loop in group.makeIterator() {
+                // Replies leave from the writer in bursts as large as the reads: the same room both ways.
                 let socket = try DatagramSocket.bind(address, receiveBufferBytes: receiveBufferBytes,
                                                      sendBufferBytes: receiveBufferBytes, sharingPort: true)
                 // The first socket of an ephemeral listener picks the port the others join.
                 if address.port == 0 {
-                    guard let chosen = socket.boundPort else { throw SocketError("getsockname", errno) }
+                    guard let chosen = socket.boundPort else { throw IOError(errnoCode: errno, reason: "getsockname") }
                     address.port = chosen
                 }
                 channels.append(try await channel(on: loop, socket, listener: listener, engine: engine, flight: flight))
