@@ -131,6 +131,8 @@ let package = Package(
             name: "LedgerTests",
             dependencies: [
                 "Ledger", "LedgerPostgres", "RatingEngine",
+                // To write a database of an earlier schema version, as an older Ratel left it.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),

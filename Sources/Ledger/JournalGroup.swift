@@ -4,7 +4,7 @@ package import Foundation
 /// whole row (accounts, reservations, batches, vouchers, secrets) and every appended row.
 package struct JournalGroup {
     package var accounts = LatestRows<Int64, Account>()
-    package var reservations = LatestRows<String, Reservation>()
+    package var reservations = LatestRows<Int64, Reservation>()
     package var batches = LatestRows<Int64, (Batch, BatchTerms)>()
     package var vouchers = LatestRows<String, Voucher>()
     package var secrets = LatestRows<Int64, (accountID: Int64, sealed: Data)>()
@@ -32,7 +32,7 @@ package struct JournalGroup {
         for record in records {
             switch record {
             case .account(let account): accounts.keep(account, key: account.id)
-            case .reservation(let reservation): reservations.keep(reservation, key: reservation.key)
+            case .reservation(let reservation): reservations.keep(reservation, key: reservation.id)
             case .batch(let batch, let terms): batches.keep((batch, terms), key: batch.id)
             case .voucher(let voucher): vouchers.keep(voucher, key: voucher.code)
             case .secret(let id, let sealed): secrets.keep((id, sealed), key: id)

@@ -76,10 +76,11 @@ extension LedgerBook {
         guard current.count < account.maxCalls else { return .refused(.tooManyCalls(limit: account.maxCalls)) }
         let available = account.balance + account.creditLimit - current.micros
         guard available >= request.amount else { return .refused(.insufficientFunds(available: available)) }
-        let reservation = Reservation(key: request.key, accountID: id, amount: request.amount, nas: request.nas,
+        let reservation = Reservation(id: nextReservationID, key: request.key, accountID: id, amount: request.amount, nas: request.nas,
                                       number: request.number, destination: request.destination, openedAt: request.at,
                                       expiresAt: request.expiresAt, state: .open, finalCost: nil, closedAt: nil,
                                       details: "", movementID: nil)
+        nextReservationID += 1
         reservations.save(reservation)
         expiries.insert(Expiry(at: reservation.expiresAt, key: reservation.key))
         hold(id, count: 1, micros: request.amount)

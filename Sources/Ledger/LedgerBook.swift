@@ -27,6 +27,7 @@ public struct LedgerBook: Sendable {
     var batchTerms: [BatchTerms] = []
     var vouchers: [String: Voucher] = [:]
     var nextMovementID: Int64 = 1
+    var nextReservationID: Int64 = 1
     var nextAuditID: Int64 = 1
     public internal(set) var overruns = 0
     public internal(set) var records: [JournalRecord] = []
@@ -92,9 +93,10 @@ public struct LedgerBook: Sendable {
         if reservation.isOverrun { overruns += 1 }
     }
 
-    public mutating func setCounters(nextMovementID: Int64, nextAuditID: Int64) {
+    public mutating func setCounters(nextMovementID: Int64, nextAuditID: Int64, nextReservationID: Int64 = 1) {
         self.nextMovementID = nextMovementID
         self.nextAuditID = nextAuditID
+        self.nextReservationID = nextReservationID
     }
 
     // MARK: Lookups

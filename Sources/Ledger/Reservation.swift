@@ -1,6 +1,10 @@
 /// Money held for a call in progress. A call in progress *is* its open reservation: it carries
 /// what the live-call view shows.
 public struct Reservation: Sendable, Equatable {
+    /// The store's number for the row, in the order reservations were made. The embedded store
+    /// files rows under it: a key index would put each new reservation on a page of its own at
+    /// random, one page written to the log per reservation.
+    public var id: Int64
     public var key: String
     public var accountID: Int64
     /// Micros held while open.
@@ -22,7 +26,8 @@ public struct Reservation: Sendable, Equatable {
     public var isOverrun: Bool { (finalCost ?? 0) > amount }
 
     /// Memberwise, for the stores in other modules that read rows back.
-    package init(key: String, accountID: Int64, amount: Int64, nas: String, number: String, destination: String, openedAt: Int64, expiresAt: Int64, state: ReservationState, finalCost: Int64?, closedAt: Int64?, details: String, movementID: Int64?) {
+    package init(id: Int64, key: String, accountID: Int64, amount: Int64, nas: String, number: String, destination: String, openedAt: Int64, expiresAt: Int64, state: ReservationState, finalCost: Int64?, closedAt: Int64?, details: String, movementID: Int64?) {
+        self.id = id
         self.key = key
         self.accountID = accountID
         self.amount = amount

@@ -28,7 +28,7 @@ enum PostgresRows {
         valid_until, created_at, activated_at, expires_at, last_recharge_at, anis
         """
     static let reservationColumns = """
-        key, account_id, amount, nas, number, destination, opened_at, expires_at, state, final_cost, closed_at, details, movement_id
+        id, key, account_id, amount, nas, number, destination, opened_at, expires_at, state, final_cost, closed_at, details, movement_id
         """
 
     static func account(_ row: PostgresRow) throws -> Account {
@@ -67,7 +67,7 @@ enum PostgresRows {
 
     static func reservation(_ row: PostgresRow) throws -> Reservation {
         let column = Columns(row)
-        return Reservation(key: try column("key"), accountID: try column("account_id"), amount: try column("amount"),
+        return Reservation(id: try column("id"), key: try column("key"), accountID: try column("account_id"), amount: try column("amount"),
                            nas: try column("nas"), number: try column("number"), destination: try column("destination"),
                            openedAt: try column("opened_at"), expiresAt: try column("expires_at"),
                            state: try column.enumeration("state"), finalCost: try column("final_cost"),

@@ -143,5 +143,8 @@ enum PostgresSchema {
             END $$
             """,
         ]),
+        // Numbered in the order they were made, as the embedded store numbers them; existing rows
+        // are numbered in table order.
+        (3, "reservation numbers", ["ALTER TABLE reservations ADD COLUMN id BIGSERIAL"]),
     ]
 }

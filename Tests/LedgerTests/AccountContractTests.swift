@@ -96,6 +96,8 @@ import Testing
         _ = try await store.reserve(ReservationRequest(key: "open-1", pin: account.pin, amount: 1_000_000, expiresAt: at + 600, nas: "gw1", at: at))
         _ = try await store.reserve(ReservationRequest(key: "done-1", pin: account.pin, amount: 2_000_000, expiresAt: at + 600, at: at))
         let committed = try await store.commit(key: "done-1", cost: 1_500_000, details: "60 s", at: at + 60)
+        let outcome = try await store.extend(key: "open-1", by: 500_000, expiresAt: at + 900, at: at + 60)
+        guard case .reserved(let extended) = outcome else { throw LedgerError.invalid("extension refused: \(outcome)") }
         await store.close()
         let reopened = try await fixture.open()
         if kind == .sqlite {
@@ -106,14 +108,25 @@ import Testing
             let node = try await fixture.open()
             #expect(try await node.account(pin: account.pin).balance == 8_500_000)
             await node.close()
-            try FileManager.default.removeItem(atPath: fixture.directory + "/ratel.key")
+            let keyFile = fixture.directory + "/ratel.key"
+            let key = try Data(contentsOf: URL(fileURLWithPath: keyFile))
+            try FileManager.default.removeItem(atPath: keyFile)
             await #expect(throws: LedgerError.self) { try await fixture.open() }
+            try key.write(to: URL(fileURLWithPath: keyFile))
         }
         #expect(try await reopened.account(pin: account.pin).balance == 8_500_000)
-        #expect(try await reopened.openReservations().map(\.key) == ["open-1"])
+        #expect(try await reopened.openReservations() == [extended])
         #expect(try await reopened.commit(key: "done-1", cost: 9_000_000, details: "retry", at: at + 90) == committed)
         #expect(try await reopened.check().problems.isEmpty)
+        // Reservations made after a reopen are filed beside the earlier ones, never over them.
+        _ = try await reopened.reserve(ReservationRequest(key: "open-2", pin: account.pin, amount: 1_000_000, expiresAt: at + 600, at: at + 90))
         await reopened.close()
+        let third = try await fixture.open()
+        #expect(try await third.openReservations().map(\.key).sorted() == ["open-1", "open-2"])
+        #expect(try await third.reservation(key: "done-1") == committed)
+        #expect(try await third.account(pin: account.pin).balance == 8_500_000)
+        #expect(try await third.check().problems.isEmpty)
+        await third.close()
         await fixture.remove()
     }
 }

@@ -74,15 +74,15 @@ enum SQLiteJournal {
         }
         if !group.reservations.isEmpty {
             let statement = try db.cachedStatement(sql: """
-                INSERT INTO reservations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (key) DO UPDATE SET amount = excluded.amount, state = excluded.state,
-                    final_cost = excluded.final_cost, closed_at = excluded.closed_at, details = excluded.details,
-                    movement_id = excluded.movement_id
+                INSERT INTO reservations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, expires_at = excluded.expires_at,
+                    state = excluded.state, final_cost = excluded.final_cost, closed_at = excluded.closed_at,
+                    details = excluded.details, movement_id = excluded.movement_id
                 """)
             var writer = SQLiteRowWriter(statement, in: db)
-            for reservation in group.reservations.rows {
+            for reservation in group.reservations.inKeyOrder {
                 try writer.insert(
-                    reservation.key, reservation.accountID, reservation.amount, reservation.nas, reservation.number,
+                    reservation.id, reservation.key, reservation.accountID, reservation.amount, reservation.nas, reservation.number,
                     reservation.destination, reservation.openedAt, reservation.expiresAt, reservation.state.rawValue,
                     reservation.finalCost, reservation.closedAt, reservation.details, reservation.movementID
                 )

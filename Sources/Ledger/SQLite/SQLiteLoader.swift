@@ -56,12 +56,13 @@ enum SQLiteLoader {
         while let row = try reservations.next() { book.load(try reservation(row)) }
         let movementID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM movements") ?? 0
         let auditID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM audit") ?? 0
-        book.setCounters(nextMovementID: movementID + 1, nextAuditID: auditID + 1)
+        let reservationID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM reservations") ?? 0
+        book.setCounters(nextMovementID: movementID + 1, nextAuditID: auditID + 1, nextReservationID: reservationID + 1)
         return book
     }
 
     static func reservation(_ row: Row) throws -> Reservation {
-        Reservation(key: row["key"], accountID: row["account_id"], amount: row["amount"], nas: row["nas"],
+        Reservation(id: row["id"], key: row["key"], accountID: row["account_id"], amount: row["amount"], nas: row["nas"],
                     number: row["number"], destination: row["destination"], openedAt: row["opened_at"],
                     expiresAt: row["expires_at"], state: try parseColumn(row["state"], "reservations.state"),
                     finalCost: row["final_cost"], closedAt: row["closed_at"], details: row["details"],
