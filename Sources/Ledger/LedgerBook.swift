@@ -93,7 +93,7 @@ public struct LedgerBook: Sendable {
         if reservation.isOverrun { overruns += 1 }
     }
 
-    public mutating func setCounters(nextMovementID: Int64, nextAuditID: Int64, nextReservationID: Int64 = 1) {
+    public mutating func setCounters(nextMovementID: Int64, nextAuditID: Int64, nextReservationID: Int64) {
         self.nextMovementID = nextMovementID
         self.nextAuditID = nextAuditID
         self.nextReservationID = nextReservationID
