@@ -81,7 +81,11 @@ public struct LedgerBook: Sendable {
     /// Fills `held` for every loaded account too, so that the first reservations do not.
     public mutating func reserveCapacity(reservations count: Int) {
         reservations.reserveCapacity(count)
-        if held.count < accounts.count { held += repeatElement((count: 0, micros: Int64(0)), count: accounts.count - held.count) }
+        growHeld(to: accounts.count)
+    }
+
+    private mutating func growHeld(to count: Int) {
+        if held.count < count { held += repeatElement((count: 0, micros: Int64(0)), count: count - held.count) }
     }
 
     public mutating func load(_ reservation: Reservation) {
@@ -135,7 +139,7 @@ public struct LedgerBook: Sendable {
 
     mutating func hold(_ accountID: Int64, count: Int, micros: Int64) {
         let index = accountIndex(accountID)
-        if index >= held.count { held += repeatElement((count: 0, micros: Int64(0)), count: max(index + 1, accounts.count) - held.count) }
+        if index >= held.count { growHeld(to: max(index + 1, accounts.count)) }
         held[index].count += count
         held[index].micros += micros
     }

@@ -30,13 +30,13 @@ public final class LiveCalls: Sendable {
         var expiries = ExpiryQueue()
         var answered = 0
 
-        mutating func insert(_ call: Call) {
-            let previous: Call?
-            if let entry = calls[call.reservation.key] {
-                previous = entry.call
-                entry.call = call
+        /// Saves `call` over `existing`, the table's entry for its key that the caller looked up
+        /// (nil: there is none), so the key is hashed once per change.
+        mutating func save(_ call: Call, over existing: Entry?) {
+            let previous = existing?.call
+            if let existing {
+                existing.call = call
             } else {
-                previous = nil
                 calls.updateValue(Entry(call), forKey: call.reservation.key)
             }
             if previous?.answeredAt == nil && call.answeredAt != nil { answered += 1 }
@@ -76,26 +76,28 @@ public final class LiveCalls: Sendable {
 
     func opened(_ reservation: Reservation, handle: SessionHandle? = nil) {
         state.withLock { state in
-            if state.calls[reservation.key] == nil { state.insert(Call(reservation: reservation, handle: handle)) }
+            if state.calls[reservation.key] == nil { state.save(Call(reservation: reservation, handle: handle), over: nil) }
         }
     }
 
     /// Start (or an Interim after a restart, `seconds` into the call) names the answer time.
     func answered(_ reservation: Reservation, at time: Int64, seconds: Int64 = 0, handle: SessionHandle?) {
         state.withLock { state in
-            var call = state.calls[reservation.key]?.call ?? Call(reservation: reservation)
+            let existing = state.calls[reservation.key]
+            var call = existing?.call ?? Call(reservation: reservation)
             if call.answeredAt == nil { call.answeredAt = time - seconds }
             if let handle { call.handle = call.handle.map { $0.updated(by: handle) } ?? handle }
-            state.insert(call)
+            state.save(call, over: existing)
         }
     }
 
     /// The ledger changed the reservation under the call (a longer grant after a top-up).
     func updated(_ reservation: Reservation) {
         state.withLock { state in
-            guard var call = state.calls[reservation.key]?.call else { return }
+            guard let existing = state.calls[reservation.key] else { return }
+            var call = existing.call
             call.reservation = reservation
-            state.insert(call)
+            state.save(call, over: existing)
         }
     }
 
