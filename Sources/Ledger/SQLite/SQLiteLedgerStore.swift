@@ -43,11 +43,11 @@ public final class SQLiteLedgerStore: LedgerStore {
             configuration.prepareDatabase { db in
                 // FULL: a commit returns only once the WAL is fsynced, so acknowledged means durable.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
-                // A large batch touches the PIN index at random; a 256 MiB page cache keeps that in
-                // memory. Only the writer gets it: a reader empties its whole cache (a walk over
-                // every hash bucket) each time it finds the file changed, which is every lookup.
+                // Only the writer gets more than the default cache (`WriterCache`): a reader
+                // empties its whole cache (a walk over every hash bucket) each time it finds the
+                // file changed, which is every lookup.
                 if !db.configuration.readonly {
-                    try db.execute(sql: "PRAGMA cache_size = -262144")
+                    try WriterCache.use(WriterCache.servingKiB, on: db)
                     try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
                 }
             }
@@ -83,7 +83,11 @@ public final class SQLiteLedgerStore: LedgerStore {
         self.lockDescriptor = lockDescriptor
         journal = GroupCommit(name: "ratel-ledger-writer") { records in
             var written: [(accountID: Int64, sealed: Data)] = []
+            let large = WriterCache.isLarge(records)
             try pool.writeWithoutTransaction { db in
+                if large { try WriterCache.use(WriterCache.largeKiB, on: db) }
+                // The size is a matter of speed only; the group is committed whether or not it shrinks.
+                defer { if large { try? WriterCache.use(WriterCache.servingKiB, on: db) } }
                 try db.inTransaction(.immediate) {
                     written = try SQLiteJournal.write(records, to: db)
                     return .commit
