@@ -41,8 +41,6 @@ public final class SQLiteLedgerStore: LedgerStore {
             // for: a busy error would otherwise fail the writer and, with it, the whole store.
             configuration.busyMode = .timeout(10)
             configuration.prepareDatabase { db in
-                // FULL: a commit returns only once the WAL is fsynced, so acknowledged means durable.
-                try db.execute(sql: "PRAGMA synchronous = FULL")
                 // Only the writer gets more than the default cache (`WriterCache`): a reader
                 // empties its whole cache (a walk over every hash bucket) each time it finds the
                 // file changed, which is every lookup.
@@ -52,6 +50,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 }
             }
             let pool = try DatabasePool(path: directory + "/ledger.sqlite", configuration: configuration)
+            try requireSyncedCommits(pool)
             try SQLiteSchema.migrator().migrate(pool)
             let now = now ?? Int64(Date().timeIntervalSince1970)
             let book = try pool.read { db in try SQLiteLoader.load(db, now: now) }
@@ -99,6 +98,28 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public var decidesInMemory: Bool { true }
+
+    /// FULL: a commit returns only once the WAL is fsynced, so acknowledged means durable, power
+    /// loss included. It is set after the pool is open because GRDB sets up a pool's WAL after
+    /// `prepareDatabase` has run, and turns `synchronous` to NORMAL on the way (a commit then
+    /// reaches the operating system, not the disk); it is read back so that no later change of
+    /// the library's does that silently again.
+    private static func requireSyncedCommits(_ pool: DatabasePool) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            let level = try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            guard level == fullSynchronous else {
+                throw LedgerError.storage("SQLite runs the ledger with synchronous = \(level.map(String.init) ?? "?"), not FULL")
+            }
+        }
+    }
+
+    private static let fullSynchronous = 2
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL).
+    package func writerSynchronousLevel() throws -> Int? {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+    }
 
     /// Writes what is pending and releases the directory; closing twice does nothing more.
     public func close() async {

@@ -6,9 +6,9 @@ struct NaiveSQLiteLedger: Sendable {
     let pool: DatabasePool
 
     init(path: String) throws {
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        pool = try DatabasePool(path: path, configuration: configuration)
+        pool = try DatabasePool(path: path)
+        // After the pool is open: GRDB turns a pool's writer to NORMAL when it sets up WAL.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
     }
 
     func pair(pin: String, key: Int) async throws {
