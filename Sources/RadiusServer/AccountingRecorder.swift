@@ -81,7 +81,12 @@ struct AccountingRecorder: Sendable {
             found = opened
         }
         guard let reservation = found else { return "stop_unmatched" }
-        if reservation.state == .committed { return "stop_repeated" }
+        if reservation.state == .committed {
+            // The first Stop's debit may still be on its way to disk: this one is answered only
+            // once it is there, which committing again (idempotent by key) waits for.
+            _ = try await store.commit(key: reservation.key, cost: reservation.finalCost ?? 0, details: reservation.details, at: now)
+            return "stop_repeated"
+        }
         let key = reservation.key
         let account = try await store.account(id: reservation.accountID)
         let answeredAt = liveCalls.answerTime(of: key)
