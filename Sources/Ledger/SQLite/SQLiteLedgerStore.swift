@@ -30,7 +30,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         let lockPath = directory + "/ledger.lock"
         let descriptor = Glibc.open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .storage("cannot open \(lockPath): errno \(errno)") }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        guard lockWithin(seconds: 2, descriptor) else {
             Glibc.close(descriptor)
             throw .storage("data directory \(directory) is in use by another ratel process")
         }
@@ -98,6 +98,17 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public var decidesInMemory: Bool { true }
+
+    /// A lock just released can still be held for a moment by a child another thread is
+    /// spawning (it has a copy of every descriptor until its exec closes them), and a restart
+    /// may find the old process still exiting; only a lock held for longer means another writer.
+    private static func lockWithin(seconds: Int, _ descriptor: Int32) -> Bool {
+        for _ in 0..<(seconds * 100) {
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
+            usleep(10_000)
+        }
+        return flock(descriptor, LOCK_EX | LOCK_NB) == 0
+    }
 
     /// FULL: a commit returns only once the WAL is fsynced, so acknowledged means durable, power
     /// loss included. It is set after the pool is open because GRDB sets up a pool's WAL after
