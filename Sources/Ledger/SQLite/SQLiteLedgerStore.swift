@@ -118,7 +118,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     private static func requireSyncedCommits(_ pool: DatabasePool) throws {
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            let level = try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            let level = try synchronousLevel(db)
             guard level == fullSynchronous else {
                 throw LedgerError.storage("SQLite runs the ledger with synchronous = \(level.map(String.init) ?? "?"), not FULL")
             }
@@ -127,9 +127,13 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     private static let fullSynchronous = 2
 
+    private static func synchronousLevel(_ db: Database) throws -> Int? {
+        try Int.fetchOne(db, sql: "PRAGMA synchronous")
+    }
+
     /// The writer connection's `PRAGMA synchronous` (2 is FULL).
     package func writerSynchronousLevel() throws -> Int? {
-        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        try pool.writeWithoutTransaction { db in try Self.synchronousLevel(db) }
     }
 
     /// Writes what is pending and releases the directory; closing twice does nothing more.
