@@ -42,6 +42,8 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // glibc's mallopt (malloc.h), which the Glibc module leaves out; see MallocTuning.
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "RatingEngine",
             dependencies: [
@@ -101,6 +103,7 @@ let package = Package(
         .executableTarget(
             name: "ratel",
             dependencies: [
+                "CMalloc",
                 "RatingEngine",
                 "Ledger",
                 "LedgerPostgres",

@@ -84,6 +84,7 @@ struct ServeRunner {
     }
 
     func run(registry: PrometheusCollectorRegistry) async throws {
+        MallocTuning.disableFastBins()
         let logger = Logger(label: "ratel")
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
         let plans = PlanBook()
