@@ -1,5 +1,6 @@
 internal import GRDB
 import Foundation
+import Logging
 
 /// Copies the write-ahead log back into the database file from a connection and a thread of its
 /// own. SQLite's automatic checkpoint runs inside the commit that crosses its threshold, that is
@@ -20,15 +21,41 @@ final class WALCheckpointer: Sendable {
         configuration.busyMode = .timeout(10)
         connection = try DatabaseQueue(path: path, configuration: configuration)
         let thread = Thread { [self] in
+            var failures = FailureReport()
             while stop.wait(timeout: .now() + interval) == .timedOut {
-                // A failure (a reader holding an old snapshot, a full disk) leaves the log to the
-                // next attempt or to the backstop; the log itself is durable either way.
-                _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                // A failure (a full disk, an I/O error) leaves the log to the next attempt or to
+                // the backstop; the log itself is durable either way, but it keeps growing, so
+                // the operator hears of it.
+                do {
+                    _ = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+                    continue  // the writer's backstop checkpoint is running: nothing is wrong
+                } catch {
+                    failures.record(error, now: DispatchTime.now().uptimeNanoseconds)
+                }
             }
             stopped.signal()
         }
         thread.name = "ratel-ledger-checkpoint"
         thread.start()
+    }
+
+    /// Checkpoints run 20 times a second: a persistent failure is logged once a minute, with
+    /// how many attempts failed since the last line.
+    private struct FailureReport {
+        static let logger = Logger(label: "ratel.ledger")
+        static let intervalNanoseconds: UInt64 = 60_000_000_000
+        var unreported = 0
+        var lastReport: UInt64?
+
+        mutating func record(_ error: any Error, now: UInt64) {
+            unreported += 1
+            if let lastReport, now - lastReport < Self.intervalNanoseconds { return }
+            Self.logger.error("the write-ahead log could not be copied back into the database; it keeps growing until this clears",
+                              metadata: ["error": "\(error)", "failed_attempts": "\(unreported)"])
+            unreported = 0
+            lastReport = now
+        }
     }
 
     /// Stops after the checkpoint in progress, if any, and closes the connection.
