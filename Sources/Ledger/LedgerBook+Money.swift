@@ -158,8 +158,19 @@ extension LedgerBook {
             _ = try? close(key: next.key, as: .expired, at: now)
             released += 1
         }
+        // Each sweep also forgets a little of what closed beyond the memory, as a restart would
+        // (the store loads no older closed reservation): without it a server's memory grew by
+        // every call it ever answered.
+        _ = reservations.forget(closedBefore: now - Self.closedReservationMemorySeconds, chunkLimit: Self.forgottenChunksPerSweep)
         return released
     }
+
+    /// How long a closed reservation is remembered, so that a late or repeated Stop finds it
+    /// and is not billed again.
+    public static let closedReservationMemorySeconds: Int64 = 7 * 86_400
+    /// 32 chunks of 1,024 rows: a few milliseconds under the book's lock per sweep, and room for
+    /// thousands of calls a second, sustained.
+    static let forgottenChunksPerSweep = 32
 
     public mutating func releaseAll(nas: String, openedBefore before: Int64, at: Int64) -> Int {
         let due = reservations.values.filter { $0.state == .open && $0.nas == nas && $0.openedAt < before }.map(\.key)

@@ -4,11 +4,14 @@
 /// landed on a page of that table at random: on a freshly started server nearly every
 /// reservation took a page fault, about a fifth of the CPU at peak. Chunked rows are filled in
 /// order, so a page serves some twenty reservations, and a full chunk is never copied.
-/// Rows are never removed: closed reservations are remembered, so a late Stop still finds them.
+/// Closed reservations are remembered for a while, so a late Stop still finds them; old chunks
+/// are then forgotten whole (`forget`), the few rows in them still needed moving to the end.
 public struct ReservationTable: Sendable {
     static let rowsPerChunk = 1024
     private var chunks: [[Reservation]] = []
     private var slots: [String: Int] = [:]
+    /// Chunks before this one have been forgotten (left empty, so slot numbers stay valid).
+    private var firstKeptChunk = 0
 
     public var count: Int { slots.count }
 
@@ -30,14 +33,41 @@ public struct ReservationTable: Sendable {
             chunks[chunk][row] = reservation
             return
         }
-        if chunks.last.map({ $0.count == Self.rowsPerChunk }) ?? true {
-            chunks.append([])
-            chunks[chunks.count - 1].reserveCapacity(Self.rowsPerChunk)
-        }
-        slots[reservation.key] = count
+        if chunks.last.map({ $0.count == Self.rowsPerChunk }) ?? true { startChunk() }
+        slots[reservation.key] = (chunks.count - 1) * Self.rowsPerChunk + chunks[chunks.count - 1].count
         chunks[chunks.count - 1].append(reservation)
     }
 
-    /// Every reservation, oldest first.
+    private mutating func startChunk() {
+        chunks.append([])
+        chunks[chunks.count - 1].reserveCapacity(Self.rowsPerChunk)
+    }
+
+    /// Drops reservations closed before `cutoff`, oldest chunks first, up to `chunkLimit` chunks
+    /// (the caller holds the lock every request takes). A chunk is taken only once every row in
+    /// it was opened before `cutoff`; its open or recently closed rows move to the end, where a
+    /// later pass finds them. Returns how many reservations were forgotten.
+    mutating func forget(closedBefore cutoff: Int64, chunkLimit: Int) -> Int {
+        var forgotten = 0
+        let end = min(chunks.count, firstKeptChunk + chunkLimit)
+        while firstKeptChunk < end, !chunks[firstKeptChunk].isEmpty,
+              chunks[firstKeptChunk].allSatisfy({ $0.openedAt < cutoff }) {
+            let rows = chunks[firstKeptChunk]
+            chunks[firstKeptChunk] = []
+            firstKeptChunk += 1
+            if firstKeptChunk == chunks.count { startChunk() }
+            for row in rows {
+                slots[row.key] = nil
+                if row.state != .open, let closedAt = row.closedAt, closedAt < cutoff {
+                    forgotten += 1
+                } else {
+                    save(row)
+                }
+            }
+        }
+        return forgotten
+    }
+
+    /// Every reservation, roughly in the order made (a row kept by `forget` moves to the end).
     public var values: FlattenSequence<[[Reservation]]> { chunks.joined() }
 }

@@ -5,9 +5,6 @@ import RatingEngine
 /// Rebuilds the book from the database at start: the whole ledger lives in memory, the database
 /// is its durable journal.
 enum SQLiteLoader {
-    /// Closed reservations older than this stay on disk only; a retry that old is unknown.
-    static let closedReservationMemory: Int64 = 7 * 86_400
-
     static func load(_ db: Database, now: Int64) throws -> LedgerBook {
         var book = LedgerBook()
         let batches = try Row.fetchCursor(db, sql: "SELECT * FROM batches ORDER BY id")
@@ -47,12 +44,13 @@ enum SQLiteLoader {
                               status: try parseColumn(row["status"], "vouchers.status"), redeemedBy: row["redeemed_by"],
                               redeemedAt: row["redeemed_at"], expiresAt: row["expires_at"]))
         }
+        // Closed reservations older than the book's memory stay on disk only; a retry that old is unknown.
         let remembered = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reservations WHERE state = 'open' OR closed_at >= ?",
-                                          arguments: [now - closedReservationMemory]) ?? 0
+                                          arguments: [now - LedgerBook.closedReservationMemorySeconds]) ?? 0
         // Room for one more reservation per account (virtual memory until used) before the table grows.
         book.reserveCapacity(reservations: remembered + book.accounts.count)
         let reservations = try Row.fetchCursor(db, sql: "SELECT * FROM reservations WHERE state = 'open' OR closed_at >= ?",
-                                               arguments: [now - closedReservationMemory])
+                                               arguments: [now - LedgerBook.closedReservationMemorySeconds])
         while let row = try reservations.next() { book.load(try reservation(row)) }
         let movementID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM movements") ?? 0
         let auditID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM audit") ?? 0
