@@ -123,6 +123,17 @@ extension PostgresLedgerStore {
         return account
     }
 
+    /// One query for the lot: the live-call review reads the account of every call each sweep,
+    /// and the protocol's fallback made that one round trip per account.
+    public func accounts(ids: [Int64]) async throws(LedgerError) -> [Account] {
+        guard !ids.isEmpty else { return [] }
+        let found = try await decodeAll(rows("""
+            SELECT \(unescaped: PostgresRows.accountColumns) FROM accounts WHERE id = ANY(\(ids))
+            """), PostgresRows.account)
+        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return ids.compactMap { byID[$0] }
+    }
+
     public func accounts(batch: Int64?, limit: Int, offset: Int) async throws(LedgerError) -> [Account] {
         try await decodeAll(rows("""
             SELECT \(unescaped: PostgresRows.accountColumns) FROM accounts WHERE \(batch)::BIGINT IS NULL OR batch_id = \(batch)
