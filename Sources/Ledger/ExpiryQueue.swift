@@ -28,6 +28,10 @@ public struct ExpiryQueue: Sendable {
         buckets[expiry.at, default: []].append(expiry.key)
     }
 
+    /// Every key still queued, once per time it was queued: each open reservation's, and some
+    /// whose reservation has since closed or moved.
+    public var keys: FlattenSequence<Dictionary<Int64, [String]>.Values> { buckets.values.joined() }
+
     /// Takes out everything due at or before `now`, earliest second first. Entries are not
     /// removed when their call ends or moves: the caller checks each against what it holds.
     public mutating func removeDue(now: Int64) -> [Expiry] {

@@ -172,9 +172,19 @@ extension LedgerBook {
     /// thousands of calls a second, sustained.
     static let forgottenChunksPerSweep = 32
 
+    /// Only open reservations can be released, and the expiry queue holds each of them (with a
+    /// few stale keys): under the lock every request takes, that is the calls in progress rather
+    /// than the week of closed ones the table also remembers.
     public mutating func releaseAll(nas: String, openedBefore before: Int64, at: Int64) -> Int {
-        let due = reservations.values.filter { $0.state == .open && $0.nas == nas && $0.openedAt < before }.map(\.key)
-        for key in due { _ = try? close(key: key, as: .released, at: at) }
+        var due: [Reservation] = []
+        var seen: Set<String> = []
+        for key in expiries.keys where seen.insert(key).inserted {
+            guard let reservation = reservations[key], reservation.state == .open, reservation.nas == nas,
+                  reservation.openedAt < before else { continue }
+            due.append(reservation)
+        }
+        // In the order they were made, as the journal had them before.
+        for reservation in due.sorted(by: { $0.id < $1.id }) { _ = try? close(key: reservation.key, as: .released, at: at) }
         return due.count
     }
 }

@@ -36,7 +36,7 @@ struct ShardedTable<Key: Hashable, Value> {
     func keys(inShard index: Int) -> [Key] { Array(shards[index].keys) }
     func values(inShard index: Int) -> [Value] { Array(shards[index].values) }
 
-    func keys(where matches: (Value) -> Bool) -> [Key] {
-        shards.flatMap { shard in shard.compactMap { matches($0.value) ? $0.key : nil } }
+    func keys(inShard index: Int, where matches: (Value) -> Bool) -> [Key] {
+        shards[index].compactMap { matches($0.value) ? $0.key : nil }
     }
 }
