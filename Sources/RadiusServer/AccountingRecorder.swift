@@ -117,17 +117,20 @@ struct AccountingRecorder: Sendable {
 
     /// The reservation this accounting record belongs to: the Class Ratel put in the Accept, or
     /// the NAS's session id (Acct-Session-Id, then the Cisco conference id).
+    /// A session id may name several calls in turn (`SessionKeyChain`): the Class names one
+    /// exactly, a session id names its newest.
     private func reservation(_ fields: RequestFields, client: NASClient) async throws(LedgerError) -> Reservation? {
-        var candidates: [String] = []
+        var candidates: [(key: String, exact: Bool)] = []
         for value in fields.classes {
             let text = String(decoding: value, as: UTF8.self)
-            if text.hasPrefix(Authoriser.classPrefix) { candidates.append(String(text.dropFirst(Authoriser.classPrefix.count))) }
+            if text.hasPrefix(Authoriser.classPrefix) { candidates.append((String(text.dropFirst(Authoriser.classPrefix.count)), true)) }
         }
-        if let session = fields.acctSessionID { candidates.append(client.sessionKey(session)) }
-        if let conference = fields.ciscoConfID { candidates.append(client.sessionKey(conference)) }
-        for key in candidates where client.owns(key) {
+        if let session = fields.acctSessionID { candidates.append((client.sessionKey(session), false)) }
+        if let conference = fields.ciscoConfID { candidates.append((client.sessionKey(conference), false)) }
+        for (key, exact) in candidates where client.owns(key) {
             do {
-                return try await store.reservation(key: key)
+                let found = try await store.reservation(key: key)
+                return exact ? found : try await SessionKeyChain.newest(from: found, key: key, in: store)
             } catch .unknownReservation {
                 continue
             }

@@ -101,7 +101,8 @@ struct Authoriser: Sendable {
         // Accounting carries Acct-Session-Id (or the Cisco conference id); otherwise only the Class brings the key back.
         let key = client.sessionKey(fields.acctSessionID ?? fields.ciscoConfID ?? "auth-" + Self.randomToken())
         var budget = account.balance + account.creditLimit
-        for _ in 0..<4 {
+        var ledgerKey = key
+        for _ in 0..<(4 + SessionKeyChain.longest) {
             let grant: Int64
             let charge: TariffPlan.Charge
             do {
@@ -117,17 +118,19 @@ struct Authoriser: Sendable {
                 return .reject(.serviceUnavailable)
             }
             let deck = plan.decks[charge.start.deck]
-            let request = ReservationRequest(key: key, pin: account.pin, amount: charge.chargedMicros,
+            let request = ReservationRequest(key: ledgerKey, pin: account.pin, amount: charge.chargedMicros,
                                              expiresAt: now + grant + settings.reservationGraceSeconds,
                                              nas: client.name, number: digits, destination: deck.destination(at: charge.start.row),
                                              at: now)
             switch try await store.reserve(request) {
+            case .reserved(let finished) where finished.state != .open:
+                ledgerKey = SessionKeyChain.successor(of: key, after: finished)  // a new call reusing the session id
             case .reserved(let reservation):
                 liveCalls.opened(reservation, handle: SessionHandle(request: fields.packet, from: source, client: client))
                 // A retried request finds its own reservation: answer with what that one holds.
                 let held = reservation.amount == charge.chargedMicros ? grant
                     : (try? plan.maxDuration(number, start: reservation.openedAt, budgetMicros: reservation.amount)) ?? 0
-                return .accept(grantAnswer(account, seconds: held, key: key, profile: client.profile), grantSeconds: held)
+                return .accept(grantAnswer(account, seconds: held, key: reservation.key, profile: client.profile), grantSeconds: held)
             case .refused(.insufficientFunds(let available)) where available < budget:
                 budget = available
             case .refused(let refusal):

@@ -73,6 +73,35 @@ import Testing
         #expect(check.status == 0 && check.stdout.contains("\"problems\": []"), "\(check.stdout)")
     }
 
+    /// A gateway whose session counter started again sends a finished call's Acct-Session-Id:
+    /// the new call is authorised, answered and billed on its own, and the first debit stays.
+    @Test func aReusedSessionIdIsANewCallBilledOnItsOwn() throws {
+        let server = try RatelServer()
+        let cards = try server.issue(count: 1, value: "5.00")
+        try server.start()
+        defer { server.stop() }
+        let now = Int64(Date().timeIntervalSince1970)
+        var expected: Int64 = 5_000_000
+        for (start, seconds) in [(now - 400, Int64(60)), (now - 200, Int64(90))] {
+            #expect(try server.authorise(cards[0], session: "0000001F").code == "Access-Accept")
+            // A retry (its Accept lost) finds the same reservation, not a third call.
+            #expect(try server.authorise(cards[0], session: "0000001F").code == "Access-Accept")
+            let answered = try server.account(["Acct-Status-Type = Start", "Acct-Session-Id = \"0000001F\"", "Event-Timestamp = \(start)"])
+            #expect(answered.code == "Accounting-Response")
+            let stop = try server.account(["Acct-Status-Type = Stop", "Acct-Session-Id = \"0000001F\"",
+                                           "Acct-Session-Time = \(seconds)", "Event-Timestamp = \(start + seconds)"])
+            #expect(stop.code == "Accounting-Response")
+            expected -= try Self.ratedMicros(start: start, seconds: seconds)
+        }
+        // The second call's Stop again, as a new packet: nothing more.
+        let again = try server.account(["Acct-Status-Type = Stop", "Acct-Session-Id = \"0000001F\"", "Acct-Session-Time = 90",
+                                        "Event-Timestamp = \(now - 110)", "Acct-Delay-Time = 2"])
+        #expect(again.code == "Accounting-Response")
+        #expect(try !server.get("/calls").contains("0000001F"))
+        server.stop()
+        #expect(try Self.balance(server, cards[0].pin) == expected)
+    }
+
     @Test func concurrentCallsOnOnePinNeverOverdraw() throws {
         let server = try RatelServer()
         let card = try server.issue(count: 1, value: "1.00", maxCalls: 20)[0]
