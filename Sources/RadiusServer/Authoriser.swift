@@ -102,6 +102,7 @@ struct Authoriser: Sendable {
         let key = client.sessionKey(fields.acctSessionID ?? fields.ciscoConfID ?? "auth-" + Self.randomToken())
         var budget = account.balance + account.creditLimit
         var ledgerKey = key
+        var reuses = 0
         for _ in 0..<(4 + SessionKeyChain.longest) {
             let grant: Int64
             let charge: TariffPlan.Charge
@@ -124,7 +125,11 @@ struct Authoriser: Sendable {
                                              at: now)
             switch try await store.reserve(request) {
             case .reserved(let finished) where finished.state != .open:
-                ledgerKey = SessionKeyChain.successor(of: key, after: finished)  // a new call reusing the session id
+                // A new call reusing the session id; past the chain accounting follows, a call
+                // would be filed where its Stop cannot find it.
+                reuses += 1
+                guard reuses <= SessionKeyChain.longest else { return .reject(.serviceUnavailable) }
+                ledgerKey = SessionKeyChain.successor(of: key, after: finished)
             case .reserved(let reservation):
                 liveCalls.opened(reservation, handle: SessionHandle(request: fields.packet, from: source, client: client))
                 // A retried request finds its own reservation: answer with what that one holds.
