@@ -156,7 +156,7 @@ let package = Package(
         // Starts `ratel serve` and talks to it with radclient and pyrad; needs `swift build` first.
         .testTarget(
             name: "RadiusIntegrationTests",
-            dependencies: ["LedgerPostgres"],
+            dependencies: ["Ledger", "LedgerPostgres"],
             exclude: ["pyrad_checks.py", "pyrad_nas.py", "pyrad_dictionary.py", "sipp"],
             swiftSettings: strictSettings
         ),

@@ -24,7 +24,7 @@ public final class LiveCalls: Sendable {
     private struct State {
         var calls = ShardedTable<String, Entry>()
         /// The keys of each account's calls, so a review reads accounts, not every call.
-        var byAccount = ShardedTable<Int64, Set<String>>()
+        var byAccount = ShardedTable<Int64, AccountCalls>()
         /// Calls by expiry, so a sweep touches only what is due; stale entries (the call ended,
         /// or its grant grew) are dropped when they come up.
         var expiries = ExpiryQueue()
@@ -43,16 +43,16 @@ public final class LiveCalls: Sendable {
             if previous?.reservation.expiresAt != call.reservation.expiresAt {
                 expiries.insert(Expiry(at: call.reservation.expiresAt, key: call.reservation.key))
             }
-            if previous == nil { byAccount.modify(call.reservation.accountID, default: []) { _ = $0.insert(call.reservation.key) } }
+            if previous == nil { byAccount.modify(call.reservation.accountID, default: .none) { $0.insert(call.reservation.key) } }
         }
 
         mutating func remove(_ key: String) {
             guard let call = calls.removeValue(forKey: key)?.call else { return }
             if call.answeredAt != nil { answered -= 1 }
             let accountID = call.reservation.accountID
-            let emptied = byAccount.modify(accountID, default: []) { keys in
-                keys.remove(key)
-                return keys.isEmpty
+            let emptied = byAccount.modify(accountID, default: .none) { calls in
+                calls.remove(key)
+                return calls.isEmpty
             }
             if emptied { byAccount.removeValue(forKey: accountID) }
         }
@@ -83,11 +83,16 @@ public final class LiveCalls: Sendable {
     /// Start (or an Interim after a restart, `seconds` into the call) names the answer time.
     func answered(_ reservation: Reservation, at time: Int64, seconds: Int64 = 0, handle: SessionHandle?) {
         state.withLock { state in
-            let existing = state.calls[reservation.key]
-            var call = existing?.call ?? Call(reservation: reservation)
-            if call.answeredAt == nil { call.answeredAt = time - seconds }
-            if let handle { call.handle = call.handle.map { $0.updated(by: handle) } ?? handle }
-            state.save(call, over: existing)
+            guard let existing = state.calls[reservation.key] else {
+                state.save(Call(reservation: reservation, answeredAt: time - seconds, handle: handle), over: nil)
+                return
+            }
+            // In place: copying the call out and back retained and released every string in it.
+            if existing.call.answeredAt == nil {
+                existing.call.answeredAt = time - seconds
+                state.answered += 1
+            }
+            if let handle { existing.call.handle = existing.call.handle.map { $0.updated(by: handle) } ?? handle }
         }
     }
 
@@ -104,7 +109,7 @@ public final class LiveCalls: Sendable {
     func call(_ key: String) -> Call? { state.withLock { $0.calls[key]?.call } }
 
     func calls(ofAccount accountID: Int64) -> [Call] {
-        state.withLock { state in (state.byAccount[accountID] ?? []).compactMap { state.calls[$0]?.call } }
+        state.withLock { state in (state.byAccount[accountID]?.keys ?? []).compactMap { state.calls[$0]?.call } }
     }
 
     /// The accounts that have calls in progress.
@@ -145,4 +150,52 @@ public final class LiveCalls: Sendable {
     public var count: Int { state.withLock { $0.calls.count } }
 
     public var answeredCount: Int { state.withLock { $0.answered } }
+}
+
+/// An account's live call keys. Most accounts have one call at a time, and a set for it cost an
+/// allocation on every call's start and another on its end.
+enum AccountCalls {
+    case none
+    case one(String)
+    case many(Set<String>)
+
+    var isEmpty: Bool {
+        if case .none = self { true } else { false }
+    }
+
+    var keys: [String] {
+        switch self {
+        case .none: []
+        case .one(let key): [key]
+        case .many(let keys): Array(keys)
+        }
+    }
+
+    mutating func insert(_ key: String) {
+        switch self {
+        case .none:
+            self = .one(key)
+        case .one(let only) where only != key:
+            self = .many([only, key])
+        case .one:
+            break
+        case .many(var keys):
+            self = .none  // so the set is uniquely held and grows in place
+            keys.insert(key)
+            self = .many(keys)
+        }
+    }
+
+    mutating func remove(_ key: String) {
+        switch self {
+        case .one(let only) where only == key:
+            self = .none
+        case .many(var keys):
+            self = .none
+            keys.remove(key)
+            self = keys.count == 1 ? .one(keys[keys.startIndex]) : .many(keys)
+        default:
+            break
+        }
+    }
 }

@@ -44,15 +44,20 @@ public struct SessionHandle: Sendable, Equatable {
     /// h323-call-origin): its attributes win, the address is where the NAS last spoke from.
     func updated(by newer: SessionHandle) -> SessionHandle {
         var merged = newer
-        let named = Set(newer.identification.map(\.slot))
-        merged.identification += identification.filter { !named.contains($0.slot) }
+        // A handful of attributes: a linear search beats building a set on every Start.
+        for attribute in identification where !newer.identification.contains(where: { $0.fillsSlot(of: attribute) }) {
+            merged.identification.append(attribute)
+        }
         return merged
     }
 }
 
 private extension OutgoingAttribute {
-    /// What an attribute identifies: its type, and for a VSA the vendor and sub-attribute too.
-    var slot: [UInt8] { [type] + (type == AttributeType.vendorSpecific ? Array(value.prefix(5)) : []) }
+    /// Whether both identify the same thing: the type, and for a VSA the vendor and sub-attribute too.
+    func fillsSlot(of other: OutgoingAttribute) -> Bool {
+        guard type == other.type else { return false }
+        return type != AttributeType.vendorSpecific || value.prefix(5).elementsEqual(other.value.prefix(5))
+    }
 }
 
 /// What came of a Disconnect-Request or CoA-Request.

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Testing
 
 /// Accounting from radclient and pyrad: debits equal the rated cost, once, and are durable.
@@ -25,7 +26,17 @@ import Testing
         return micros(String(show.stdout[range.upperBound...].prefix { $0 != "\"" }))
     }
 
-    @Test func startInterimStopDebitsTheRatedCostOnce() throws {
+    /// The call record a Stop left on the committed reservation, read back through the store.
+    static func callRecord(_ server: RatelServer, key: String) async throws -> [String: Any] {
+        let store = try SQLiteLedgerStore.open(directory: server.data)
+        let reservation = try await store.reservation(key: key)
+        await store.close()
+        let parsed = try JSONSerialization.jsonObject(with: Data(reservation.details.utf8))
+        guard let record = parsed as? [String: Any] else { throw ToolError("not a JSON object: \(reservation.details)") }
+        return record
+    }
+
+    @Test func startInterimStopDebitsTheRatedCostOnce() async throws {
         let server = try RatelServer()
         let cards = try server.issue(count: 4, value: "5.00")
         try server.start()
@@ -65,7 +76,13 @@ import Testing
 
         let stopped = server.stop()
         #expect(stopped.status == 0, "\(stopped.output)")
-        #expect(try Self.balance(server, cards[0].pin) == 5_000_000 - Self.ratedMicros(start: now - 125, seconds: 125))
+        let cost = try Self.ratedMicros(start: now - 125, seconds: 125)
+        #expect(try Self.balance(server, cards[0].pin) == 5_000_000 - cost)
+        let record = try await Self.callRecord(server, key: "lab/call-1")
+        #expect(record["status"] as? String == "stop" && record["session_id"] as? String == "call-1", "\(record)")
+        #expect(record["start"] as? Int64 == now - 125 && record["duration"] as? Int64 == 125, "\(record)")
+        #expect(record["rated_micros"] as? Int64 == cost && record["terminate_cause"] as? Int64 == 1, "\(record)")
+        #expect((record["billed_seconds"] as? Int64 ?? 0) >= 125 && !(record["prefix"] as? String ?? "").isEmpty, "\(record)")
         #expect(try Self.balance(server, cards[1].pin) == 5_000_000)
         #expect(try Self.balance(server, cards[2].pin) == 5_000_000)
         #expect(try Self.balance(server, cards[3].pin) == 5_000_000 - Self.ratedMicros(start: now - 60, seconds: 60))
