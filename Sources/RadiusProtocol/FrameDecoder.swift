@@ -71,29 +71,40 @@ extension RadiusPacket {
     /// and an attribute walk in which every Length is at least 2 and the attributes fill the
     /// packet exactly. Octets beyond Length are padding and are ignored (RFC 2865 section 3).
     public init(decoding datagram: some Collection<UInt8>, attributeLimit: Int = defaultAttributeLimit) throws(FrameError) {
-        let received = datagram.count
-        guard received >= Self.headerLength else { throw .shorterThanHeader(received: received) }
-        var header = datagram.prefix(4).makeIterator()
-        let codeByte = header.next() ?? 0
-        _ = header.next()
-        let declared = Int(header.next() ?? 0) << 8 | Int(header.next() ?? 0)
+        // One copy into an array, then the walk on concrete bytes: walked through the generic
+        // collection from another module, every octet was a protocol call.
+        try self.init(decodingBytes: Array(datagram), attributeLimit: attributeLimit)
+    }
+
+    private init(decodingBytes received: [UInt8], attributeLimit: Int) throws(FrameError) {
+        guard received.count >= Self.headerLength else { throw .shorterThanHeader(received: received.count) }
+        let codeByte = received[0]
+        let declared = Int(received[2]) << 8 | Int(received[3])
         guard declared >= Self.headerLength else { throw .lengthBelowMinimum(declared) }
         guard declared <= Self.maximumLength else { throw .lengthAboveMaximum(declared) }
-        guard declared <= received else { throw .truncated(declared: declared, received: received) }
+        guard declared <= received.count else { throw .truncated(declared: declared, received: received.count) }
         guard let code = RadiusCode(rawValue: codeByte) else { throw .unknownCode(codeByte) }
-        let bytes = Array(datagram.prefix(declared))
-        var spans: [AttributeSpan] = []
+        let bytes = declared == received.count ? received : Array(received[..<declared])
+        // Walked twice: the first pass checks every length and counts, so the spans are one allocation.
+        var count = 0
         var offset = Self.headerLength
         while offset < declared {
-            guard spans.count < attributeLimit else { throw .tooManyAttributes(limit: attributeLimit) }
+            guard count < attributeLimit else { throw .tooManyAttributes(limit: attributeLimit) }
             let remaining = declared - offset
             guard remaining >= 2 else { throw .attributeOverrun(offset: offset, length: 2, remaining: remaining) }
-            let type = bytes[offset]
             let length = Int(bytes[offset + 1])
-            guard type != 0 else { throw .attributeTypeZero(offset: offset) }
+            guard bytes[offset] != 0 else { throw .attributeTypeZero(offset: offset) }
             guard length >= 2 else { throw .attributeTooShort(offset: offset, length: length) }
             guard length <= remaining else { throw .attributeOverrun(offset: offset, length: length, remaining: remaining) }
-            spans.append(AttributeSpan(type: type, offset: offset + 2, count: length - 2))
+            count += 1
+            offset += length
+        }
+        var spans: [AttributeSpan] = []
+        spans.reserveCapacity(count)
+        offset = Self.headerLength
+        while offset < declared {
+            let length = Int(bytes[offset + 1])
+            spans.append(AttributeSpan(type: bytes[offset], offset: offset + 2, count: length - 2))
             offset += length
         }
         self.init(bytes: bytes, code: code, attributes: spans)

@@ -23,26 +23,25 @@ enum SQLiteJournal {
                 )
             }
         }
-        let accounts = group.accountRows
-        if !accounts.isEmpty {
-            let statement = try db.cachedStatement(sql: """
-                INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET balance = excluded.balance, credit_limit = excluded.credit_limit,
-                    plan = excluded.plan, status = excluded.status, max_calls = excluded.max_calls,
-                    activated_at = excluded.activated_at, expires_at = excluded.expires_at,
-                    last_recharge_at = excluded.last_recharge_at, anis = excluded.anis
-                """)
-            var writer = SQLiteRowWriter(statement, in: db)
-            // An update rewrites only the columns that can change, so the PIN index is left alone
-            // (REPLACE would delete and reinsert it).
-            for account in accounts {
-                let (days, until) = account.validity.columns
-                try writer.insert(
-                    account.id, account.pin, account.kind.rawValue, account.currency.code, account.balance,
-                    account.creditLimit, account.plan, account.status.rawValue, account.maxCalls, account.batchID,
-                    account.activation.rawValue, days, until, account.createdAt, account.activatedAt,
-                    account.expiresAt, account.lastRechargeAt, account.anis.joined(separator: ",")
+        // New batches' accounts are inserted; any other account row is already stored, so it is
+        // updated in place, which binds half the columns of the insert and skips its conflict.
+        let issued = group.issued.lazy.flatMap(\.accounts)
+        if !issued.isEmpty {
+            var writer = SQLiteRowWriter(try db.cachedStatement(sql: accountUpsert), in: db)
+            for account in issued { try insertAccount(account, with: &writer) }
+        }
+        if !group.accounts.isEmpty {
+            var writer = SQLiteRowWriter(try db.cachedStatement(sql: """
+                UPDATE accounts SET balance = ?, credit_limit = ?, plan = ?, status = ?, max_calls = ?, activated_at = ?,
+                    expires_at = ?, last_recharge_at = ?, anis = ? WHERE id = ?
+                """), in: db)
+            var upsert = SQLiteRowWriter(try db.cachedStatement(sql: accountUpsert), in: db)
+            for account in group.accounts.inKeyOrder {
+                let updated = try writer.update(
+                    account.balance, account.creditLimit, account.plan, account.status.rawValue, account.maxCalls,
+                    account.activatedAt, account.expiresAt, account.lastRechargeAt, account.anis.joined(separator: ","), account.id
                 )
+                if !updated { try insertAccount(account, with: &upsert) }
             }
         }
         let secrets = try group.secretRows()
@@ -73,15 +72,27 @@ enum SQLiteJournal {
             }
         }
         if !group.reservations.isEmpty {
-            let statement = try db.cachedStatement(sql: """
+            // Reservations are numbered in the order they are made: one at or below the highest
+            // number stored is updated in place (most are a call's Stop), the others inserted.
+            let stored = try Int64.fetchOne(db, sql: "SELECT max(id) FROM reservations") ?? 0
+            var update = SQLiteRowWriter(try db.cachedStatement(sql: """
+                UPDATE reservations SET amount = ?, expires_at = ?, state = ?, final_cost = ?, closed_at = ?, details = ?,
+                    movement_id = ? WHERE id = ?
+                """), in: db)
+            var insert = SQLiteRowWriter(try db.cachedStatement(sql: """
                 INSERT INTO reservations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, expires_at = excluded.expires_at,
                     state = excluded.state, final_cost = excluded.final_cost, closed_at = excluded.closed_at,
                     details = excluded.details, movement_id = excluded.movement_id
-                """)
-            var writer = SQLiteRowWriter(statement, in: db)
+                """), in: db)
             for reservation in group.reservations.inKeyOrder {
-                try writer.insert(
+                if reservation.id <= stored, try update.update(
+                    reservation.amount, reservation.expiresAt, reservation.state.rawValue, reservation.finalCost,
+                    reservation.closedAt, reservation.details, reservation.movementID, reservation.id
+                ) {
+                    continue
+                }
+                try insert.insert(
                     reservation.id, reservation.key, reservation.accountID, reservation.amount, reservation.nas, reservation.number,
                     reservation.destination, reservation.openedAt, reservation.expiresAt, reservation.state.rawValue,
                     reservation.finalCost, reservation.closedAt, reservation.details, reservation.movementID
@@ -99,5 +110,25 @@ enum SQLiteJournal {
             }
         }
         return secrets
+    }
+
+    private static let accountUpsert = """
+        INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET balance = excluded.balance, credit_limit = excluded.credit_limit,
+            plan = excluded.plan, status = excluded.status, max_calls = excluded.max_calls,
+            activated_at = excluded.activated_at, expires_at = excluded.expires_at,
+            last_recharge_at = excluded.last_recharge_at, anis = excluded.anis
+        """
+
+    /// A whole account row; an update rewrites only the columns that can change, so the PIN
+    /// index is left alone (REPLACE would delete and reinsert it).
+    private static func insertAccount(_ account: Account, with writer: inout SQLiteRowWriter) throws {
+        let (days, until) = account.validity.columns
+        try writer.insert(
+            account.id, account.pin, account.kind.rawValue, account.currency.code, account.balance,
+            account.creditLimit, account.plan, account.status.rawValue, account.maxCalls, account.batchID,
+            account.activation.rawValue, days, until, account.createdAt, account.activatedAt,
+            account.expiresAt, account.lastRechargeAt, account.anis.joined(separator: ",")
+        )
     }
 }

@@ -48,6 +48,14 @@ struct SQLiteRowWriter {
         sqlite3_bind_null(statement, index)
     }
 
+    /// Binds `values`, runs the statement (an UPDATE) and says whether it changed a row.
+    mutating func update<each Value: SQLiteBindable>(_ values: repeat each Value) throws -> Bool {
+        index = 0
+        repeat (each values).bind(to: &self)
+        try step()
+        return sqlite3_changes(db.sqliteConnection) > 0
+    }
+
     /// Runs the statement with what was bound, and makes it ready for the next row.
     private func step() throws {
         let code = sqlite3_step(statement)
