@@ -74,7 +74,7 @@ enum SQLiteJournal {
         if !group.reservations.isEmpty {
             // Reservations are numbered in the order they are made: one at or below the highest
             // number stored is updated in place (most are a call's Stop), the others inserted.
-            let stored = try Int64.fetchOne(db, sql: "SELECT max(id) FROM reservations") ?? 0
+            let stored = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM reservations")) ?? 0
             var update = SQLiteRowWriter(try db.cachedStatement(sql: """
                 UPDATE reservations SET amount = ?, expires_at = ?, state = ?, final_cost = ?, closed_at = ?, details = ?,
                     movement_id = ? WHERE id = ?
