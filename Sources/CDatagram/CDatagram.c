@@ -2,44 +2,118 @@
 #include "CDatagram.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/uio.h>
 
 #if defined(__linux__)
-enum { chunk = 64 };
+#include <netinet/udp.h>
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+
+enum {
+    messages_per_call = 64,
+    datagrams_per_call = 256,
+    // The kernel's UDP_MAX_SEGMENTS, and a total that fits one IP datagram.
+    segments_per_message = 64,
+    bytes_per_message = 60000,
+};
+
+int ratel_can_segment(int descriptor) {
+    int size = 0;
+    socklen_t length = sizeof(size);
+    return getsockopt(descriptor, SOL_UDP, UDP_SEGMENT, &size, &length) == 0;
+}
+
+/// Set once a segmented send came back EIO (a route through a device without checksum offload,
+/// or IPsec): from then on every datagram travels alone.
+static int segmenting_refused = 0;
+
+static int same_destination(const struct ratel_datagram *a, const struct ratel_datagram *b) {
+    return a->address_length == b->address_length && memcmp(a->address, b->address, a->address_length) == 0;
+}
 
 unsigned int ratel_send_datagrams(int descriptor, const struct ratel_datagram *datagrams, unsigned int count,
-                                  int *error) {
-    struct mmsghdr messages[chunk];
-    struct iovec vectors[chunk];
+                                  int segment, int *error) {
+    struct mmsghdr messages[messages_per_call];
+    struct iovec vectors[datagrams_per_call];
+    union {
+        char bytes[CMSG_SPACE(sizeof(uint16_t))];
+        struct cmsghdr alignment;
+    } controls[messages_per_call];
+    unsigned int carried[messages_per_call];
     unsigned int sent = 0;
     *error = 0;
     while (sent < count) {
-        unsigned int batch = count - sent < chunk ? count - sent : chunk;
-        memset(messages, 0, sizeof(struct mmsghdr) * batch);
-        for (unsigned int i = 0; i < batch; i++) {
-            const struct ratel_datagram *datagram = &datagrams[sent + i];
-            vectors[i].iov_base = (void *)datagram->bytes;
-            vectors[i].iov_len = datagram->length;
-            messages[i].msg_hdr.msg_name = (void *)datagram->address;
-            messages[i].msg_hdr.msg_namelen = datagram->address_length;
-            messages[i].msg_hdr.msg_iov = &vectors[i];
-            messages[i].msg_hdr.msg_iovlen = 1;
+        int segmenting = segment && !__atomic_load_n(&segmenting_refused, __ATOMIC_RELAXED);
+        unsigned int planned = 0, used = 0, next = sent;
+        memset(messages, 0, sizeof(messages));
+        while (next < count && planned < messages_per_call && used < datagrams_per_call) {
+            const struct ratel_datagram *first = &datagrams[next];
+            unsigned int group = 1;
+            size_t total = first->length;
+            // Datagrams of one size to one destination travel as one (UDP_SEGMENT): the kernel
+            // routes and queues them once and cuts them apart on the way, so the receiver still
+            // gets each one on its own.
+            while (segmenting && next + group < count && group < segments_per_message && used + group < datagrams_per_call &&
+                   first->length > 0 && datagrams[next + group].length == first->length &&
+                   total + first->length <= bytes_per_message && same_destination(first, &datagrams[next + group])) {
+                total += first->length;
+                group++;
+            }
+            struct msghdr *header = &messages[planned].msg_hdr;
+            header->msg_name = (void *)first->address;
+            header->msg_namelen = first->address_length;
+            header->msg_iov = &vectors[used];
+            header->msg_iovlen = group;
+            for (unsigned int i = 0; i < group; i++) {
+                vectors[used + i].iov_base = (void *)datagrams[next + i].bytes;
+                vectors[used + i].iov_len = datagrams[next + i].length;
+            }
+            if (group > 1) {
+                header->msg_control = controls[planned].bytes;
+                header->msg_controllen = sizeof(controls[planned].bytes);
+                struct cmsghdr *control = CMSG_FIRSTHDR(header);
+                control->cmsg_level = SOL_UDP;
+                control->cmsg_type = UDP_SEGMENT;
+                control->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+                uint16_t size = (uint16_t)first->length;
+                memcpy(CMSG_DATA(control), &size, sizeof(size));
+            }
+            carried[planned] = group;
+            planned++;
+            used += group;
+            next += group;
         }
-        int result = sendmmsg(descriptor, messages, batch, 0);
+        int result = sendmmsg(descriptor, messages, planned, 0);
         if (result < 0) {
             if (errno == EINTR) continue;
+            if (errno == EIO && carried[0] > 1) {
+                __atomic_store_n(&segmenting_refused, 1, __ATOMIC_RELAXED);
+                continue;
+            }
             *error = errno;
             return sent;
         }
-        // Fewer than asked: the next call sends on or reports why the next datagram failed.
-        sent += (unsigned int)result;
+        // Fewer than asked: the next call sends on or reports why the next message failed.
+        for (int i = 0; i < result; i++) sent += carried[i];
     }
     return sent;
 }
 #else
+int ratel_can_segment(int descriptor) {
+    (void)descriptor;
+    return 0;
+}
+
 unsigned int ratel_send_datagrams(int descriptor, const struct ratel_datagram *datagrams, unsigned int count,
-                                  int *error) {
+                                  int segment, int *error) {
+    (void)segment;
     *error = 0;
     for (unsigned int sent = 0; sent < count; sent++) {
         const struct ratel_datagram *datagram = &datagrams[sent];

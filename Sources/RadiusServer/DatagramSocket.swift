@@ -8,6 +8,14 @@ import NIOCore
 /// its write queue for every group. Sending on a UDP socket from several threads is safe.
 struct DatagramSocket: Sendable {
     let descriptor: Int32
+    /// Same-sized replies to one NAS leave as one segmented message (UDP GSO): a burst of
+    /// Accounting-Responses costs the kernel one route and one queueing instead of one each.
+    let segmentsReplies: Bool
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+        segmentsReplies = ratel_can_segment(descriptor) != 0
+    }
 
     /// Creates and binds the socket; NIO owns it (and closes it) once a channel is made of it.
     /// With `sharingPort`, several sockets bind the same port and the kernel spreads datagrams
@@ -74,7 +82,7 @@ struct DatagramSocket: Sendable {
     func send(_ datagrams: [Datagram], refused: (Int32) -> Void) -> ArraySlice<Datagram> {
         var remaining = datagrams[...]
         while !remaining.isEmpty {
-            let (sent, error) = Self.sendmmsg(descriptor, remaining)
+            let (sent, error) = Self.sendmmsg(descriptor, remaining, segment: segmentsReplies)
             remaining = remaining.dropFirst(sent)
             if error == EAGAIN || error == EWOULDBLOCK { return remaining }
             if error != 0 {
@@ -87,7 +95,7 @@ struct DatagramSocket: Sendable {
     }
 
     /// Lays the datagrams' bytes and addresses out in two buffers, so that one call sends them all.
-    private static func sendmmsg(_ descriptor: Int32, _ datagrams: ArraySlice<Datagram>) -> (sent: Int, error: Int32) {
+    private static func sendmmsg(_ descriptor: Int32, _ datagrams: ArraySlice<Datagram>, segment: Bool) -> (sent: Int, error: Int32) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(datagrams.reduce(0) { $0 + $1.bytes.count })
         var addresses = [sockaddr_storage](repeating: sockaddr_storage(), count: datagrams.count)
@@ -113,7 +121,7 @@ struct DatagramSocket: Sendable {
                         offset += datagram.bytes.count
                     }
                     var error: Int32 = 0
-                    let sent = ratel_send_datagrams(descriptor, table.baseAddress, UInt32(datagrams.count), &error)
+                    let sent = ratel_send_datagrams(descriptor, table.baseAddress, UInt32(datagrams.count), segment ? 1 : 0, &error)
                     return (Int(sent), error)
                 }
             }

@@ -3,6 +3,7 @@
 
 usage: pyrad_checks.py retransmit HOST AUTH_PORT ACCT_PORT SECRET PIN PASSWORD
        pyrad_checks.py unknown-client HOST AUTH_PORT SECRET
+       pyrad_checks.py burst HOST ACCT_PORT SECRET COUNT
 Prints one JSON object of observations.
 """
 import hashlib, hmac, json, socket, sys
@@ -92,12 +93,52 @@ def unknown_client(host, auth_port, secret):
     return {"reply": exchange(sock, (host, auth_port), raw, timeout=1.0) is not None}
 
 
+def burst(host, acct_port, secret, count):
+    """Sends `count` Accounting-Requests back to back from one socket, every third with a
+    Proxy-State (so replies come in two sizes), then reads what comes back: each reply must be a
+    datagram of its own, answering its own request."""
+    secret = secret.encode()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    sock.bind(("127.0.0.1", 0))
+    requests = {}
+    for identifier in range(count):
+        request = packet.AcctPacket(code=packet.AccountingRequest, id=identifier, secret=secret, dict=dictionary_)
+        request["Acct-Status-Type"] = 3
+        request["Acct-Session-Id"] = "burst-%d" % identifier
+        request["NAS-IP-Address"] = "127.0.0.1"
+        if identifier % 3 == 0:
+            request.AddAttribute("Proxy-State", b"state-%03d" % identifier)
+        raw = request.RequestPacket()
+        requests[identifier] = raw
+        sock.sendto(raw, (host, acct_port))
+    sock.settimeout(2.0)
+    replies, sizes, wrong = set(), set(), []
+    while len(replies) < count:
+        try:
+            reply = sock.recvfrom(65535)[0]
+        except socket.timeout:
+            break
+        sizes.add(len(reply))
+        identifier = reply[1]
+        raw = requests.get(identifier)
+        declared = int.from_bytes(reply[2:4], "big")
+        expected = hashlib.md5(reply[0:4] + raw[4:20] + reply[20:] + secret).digest() if raw else None
+        if reply[0] != 5 or declared != len(reply) or reply[4:20] != expected:
+            wrong.append(identifier)
+        replies.add(identifier)
+    return {"sent": count, "answered": len(replies), "wrong": wrong, "sizes": sorted(sizes)}
+
+
 dictionary_ = dictionary()
 if __name__ == "__main__":
     command, arguments = sys.argv[1], sys.argv[2:]
     if command == "retransmit":
         host, auth, acct, secret, pin, password = arguments
         result = retransmit(host, int(auth), int(acct), secret, pin, password)
+    elif command == "burst":
+        host, acct, secret, count = arguments
+        result = burst(host, int(acct), secret, int(count))
     elif command == "unknown-client":
         host, auth, secret = arguments
         result = unknown_client(host, int(auth), secret)

@@ -12,10 +12,15 @@ struct ratel_datagram {
     socklen_t address_length;
 };
 
-/// Sends `count` datagrams on `descriptor` with as few sendmmsg calls as it takes.
+/// Whether the kernel can send several same-sized datagrams as one (UDP_SEGMENT, Linux 4.18).
+int ratel_can_segment(int descriptor);
+
+/// Sends `count` datagrams on `descriptor` with as few sendmmsg calls as it takes; with
+/// `segment`, consecutive datagrams of one size to one destination go as one segmented message.
 /// Returns how many were sent from the start of the list; if that is fewer than `count`, the
-/// next one failed and `*error` holds its errno (EAGAIN: the socket's send buffer is full).
+/// next one failed (with the rest of its message) and `*error` holds its errno (EAGAIN: the
+/// socket's send buffer is full).
 unsigned int ratel_send_datagrams(int descriptor, const struct ratel_datagram *datagrams, unsigned int count,
-                                  int *error);
+                                  int segment, int *error);
 
 #endif
