@@ -57,7 +57,10 @@ extension RadiusPacket {
         var hashedAuthenticator: ArraySlice<UInt8>?
         switch code {
         case .accountingRequest, .disconnectRequest, .coaRequest:
-            guard constantTimeEqual(Self.requestAuthenticator(of: bytes, secret: secret), authenticator) else {
+            let matches = Self.requestAuthenticatorDigest(of: bytes, secret: secret).withUnsafeBytes {
+                constantTimeEqual($0, authenticator)
+            }
+            guard matches else {
                 throw .requestAuthenticatorMismatch
             }
             hashedAuthenticator = Self.zeroAuthenticator[...]
@@ -87,7 +90,7 @@ extension RadiusPacket {
         md5.update(data: requestAuthenticator)
         md5.update(data: bytes[20...])
         md5.update(data: secret)
-        guard constantTimeEqual(md5.finalize(), authenticator) else { throw .responseAuthenticatorMismatch }
+        guard md5.finalize().withUnsafeBytes({ constantTimeEqual($0, authenticator) }) else { throw .responseAuthenticatorMismatch }
         _ = try verifyMessageAuthenticator(hashing: requestAuthenticator, secret: secret)
     }
 
@@ -114,12 +117,18 @@ extension RadiusPacket {
 
     /// MD5(Code + Identifier + Length + 16 zero octets + Attributes + Secret) (RFC 2866 section 3).
     static func requestAuthenticator(of bytes: [UInt8], secret: [UInt8]) -> [UInt8] {
+        requestAuthenticatorDigest(of: bytes, secret: secret).withUnsafeBytes { Array($0) }
+    }
+
+    /// The digest itself, read in place: iterating a digest, or making an array of it as a
+    /// sequence, allocates twice, and every accounting request is checked with one.
+    static func requestAuthenticatorDigest(of bytes: [UInt8], secret: [UInt8]) -> Insecure.MD5Digest {
         var md5 = Insecure.MD5()
         md5.update(data: bytes[0..<4])
         md5.update(data: zeroAuthenticator)
         md5.update(data: bytes[20...])
         md5.update(data: secret)
-        return Array(md5.finalize())
+        return md5.finalize()
     }
 
     static func hmac(_ bytes: [UInt8], secret: [UInt8]) -> [UInt8] {

@@ -84,7 +84,7 @@ public enum CHAP {
         md5.update(data: [identifier])
         md5.update(data: password)
         md5.update(data: challenge)
-        return Array(md5.finalize())
+        return md5.finalize().withUnsafeBytes { Array($0) }
     }
 }
 

@@ -54,7 +54,10 @@ public enum PacketEncoder {
         var md5 = Insecure.MD5()
         md5.update(data: bytes)
         md5.update(data: secret)
-        bytes.replaceSubrange(4..<20, with: Array(md5.finalize()))
+        let digest = md5.finalize()
+        bytes.withUnsafeMutableBytes { packet in
+            digest.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: packet[4..<20]).copyMemory(from: $0) }
+        }
         return bytes
     }
 

@@ -24,8 +24,11 @@ public struct IPNetwork: Sendable, Equatable {
         prefixLength = length
     }
 
+    /// Every request looks its client up: compared octet by octet, with no masked copy.
     public func contains(_ address: [UInt8]) -> Bool {
-        address.count == base.count && IPNetwork.masked(address, prefixLength) == base
+        guard address.count == base.count else { return false }
+        for index in base.indices where address[index] & IPNetwork.mask(octet: index, prefixLength) != base[index] { return false }
+        return true
     }
 
     /// The raw address of a socket address: 4 octets for IPv4 (and IPv4-mapped IPv6), 16 for IPv6.
@@ -45,12 +48,12 @@ public struct IPNetwork: Sendable, Equatable {
     }
 
     private static func masked(_ bytes: [UInt8], _ length: Int) -> [UInt8] {
-        var result = bytes
-        for index in result.indices {
-            let bitsHere = max(0, min(8, length - index * 8))
-            result[index] &= bitsHere == 0 ? 0 : UInt8(truncatingIfNeeded: 0xFF << (8 - bitsHere))
-        }
-        return result
+        bytes.indices.map { bytes[$0] & mask(octet: $0, length) }
+    }
+
+    private static func mask(octet index: Int, _ length: Int) -> UInt8 {
+        let bitsHere = max(0, min(8, length - index * 8))
+        return bitsHere == 0 ? 0 : UInt8(truncatingIfNeeded: 0xFF << (8 - bitsHere))
     }
 }
 

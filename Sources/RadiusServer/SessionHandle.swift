@@ -9,7 +9,26 @@ public struct SessionHandle: Sendable, Equatable {
     public var client: String
     public var address: SocketAddress
     public var acceptsCoA: Bool
-    public var identification: [OutgoingAttribute]
+    /// The identifying attributes as slices of the request that carried them: a handle is made
+    /// for every call and a Disconnect-Request for few, so they are copied only when one goes out.
+    private var identifiers: [Identifier]
+
+    struct Identifier: Sendable, Equatable {
+        let type: UInt8
+        /// The sub-attribute of a Cisco VSA.
+        let ciscoType: UInt8?
+        let value: ArraySlice<UInt8>
+
+        var attribute: OutgoingAttribute {
+            guard let ciscoType else { return OutgoingAttribute(type, Array(value)) }
+            return OutgoingAttribute(vendor: CiscoVSA.vendor, type: ciscoType, Array(value))
+        }
+    }
+
+    /// NAS-IP-Address, NAS-Identifier, NAS-IPv6-Address, User-Name and Acct-Session-Id, octet for
+    /// octet as the NAS sent them; Cisco voice gateways also need h323-conf-id and h323-call-origin
+    /// exactly as they reported them (Cisco "RADIUS Packet of Disconnect").
+    public var identification: [OutgoingAttribute] { identifiers.map(\.attribute) }
 
     /// Nil when the client's profile has no Disconnect port (Kamailio 5.6).
     init?(request packet: RadiusPacket, from source: SocketAddress, client: NASClient) {
@@ -18,45 +37,38 @@ public struct SessionHandle: Sendable, Equatable {
         self.client = client.name
         self.address = address
         acceptsCoA = client.profile.acceptsCoA
-        identification = Self.identification(of: packet, cisco: client.profile.ciscoVSAs)
+        identifiers = Self.identifiers(of: packet, cisco: client.profile.ciscoVSAs)
     }
 
-    /// NAS-IP-Address, NAS-Identifier, NAS-IPv6-Address, User-Name and Acct-Session-Id, copied
-    /// octet for octet; Cisco voice gateways also need h323-conf-id and h323-call-origin exactly
-    /// as they reported them (Cisco "RADIUS Packet of Disconnect").
-    static func identification(of packet: RadiusPacket, cisco: Bool) -> [OutgoingAttribute] {
-        let types = [AttributeType.nasIPAddress, AttributeType.nasIdentifier, AttributeType.nasIPv6Address,
-                     AttributeType.userName, AttributeType.acctSessionId]
-        var attributes = types.compactMap { type in
-            packet.first(type).flatMap { $0.isEmpty ? nil : OutgoingAttribute(type, Array($0)) }
+    private static let identifyingTypes = [AttributeType.nasIPAddress, AttributeType.nasIdentifier, AttributeType.nasIPv6Address,
+                                           AttributeType.userName, AttributeType.acctSessionId]
+    private static let identifyingCiscoTypes = [CiscoVSA.confID, CiscoVSA.callOrigin]
+
+    private static func identifiers(of packet: RadiusPacket, cisco: Bool) -> [Identifier] {
+        var found: [Identifier] = []
+        found.reserveCapacity(identifyingTypes.count + (cisco ? identifyingCiscoTypes.count : 0))
+        for type in identifyingTypes {
+            if let value = packet.first(type), !value.isEmpty { found.append(Identifier(type: type, ciscoType: nil, value: value)) }
         }
         if cisco {
-            for type in [CiscoVSA.confID, CiscoVSA.callOrigin] {
+            for type in identifyingCiscoTypes {
                 if let value = packet.vendorValues(vendor: CiscoVSA.vendor, type: type).first, !value.isEmpty, value.count <= 247 {
-                    attributes.append(OutgoingAttribute(vendor: CiscoVSA.vendor, type: type, Array(value)))
+                    found.append(Identifier(type: AttributeType.vendorSpecific, ciscoType: type, value: value))
                 }
             }
         }
-        return attributes
+        return found
     }
 
     /// Accounting names the session more fully than the Access-Request did (Acct-Session-Id,
     /// h323-call-origin): its attributes win, the address is where the NAS last spoke from.
     func updated(by newer: SessionHandle) -> SessionHandle {
         var merged = newer
-        // A handful of attributes: a linear search beats building a set on every Start.
-        for attribute in identification where !newer.identification.contains(where: { $0.fillsSlot(of: attribute) }) {
-            merged.identification.append(attribute)
+        for identifier in identifiers
+        where !newer.identifiers.contains(where: { $0.type == identifier.type && $0.ciscoType == identifier.ciscoType }) {
+            merged.identifiers.append(identifier)
         }
         return merged
-    }
-}
-
-private extension OutgoingAttribute {
-    /// Whether both identify the same thing: the type, and for a VSA the vendor and sub-attribute too.
-    func fillsSlot(of other: OutgoingAttribute) -> Bool {
-        guard type == other.type else { return false }
-        return type != AttributeType.vendorSpecific || value.prefix(5).elementsEqual(other.value.prefix(5))
     }
 }
 

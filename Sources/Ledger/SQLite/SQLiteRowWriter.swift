@@ -9,6 +9,18 @@ struct SQLiteRowWriter {
     private let statement: OpaquePointer
     private let db: Database
     private var index: Int32 = 0
+    private let arena = TextArena()
+
+    /// Where a row's text values are copied for binding: SQLite reads them in place until the
+    /// row is written (SQLITE_STATIC), instead of allocating a copy of each.
+    final class TextArena {
+        let base: UnsafeMutableRawPointer
+        let capacity = 16 << 10
+        var used = 0
+
+        init() { base = .allocate(byteCount: capacity, alignment: 8) }
+        deinit { base.deallocate() }
+    }
 
     init(_ statement: Statement, in db: Database) {
         self.statement = statement.sqliteStatement
@@ -18,6 +30,7 @@ struct SQLiteRowWriter {
     /// Binds `values` to the statement's parameters in order and runs it.
     mutating func insert<each Value: SQLiteBindable>(_ values: repeat each Value) throws {
         index = 0
+        arena.used = 0
         repeat (each values).bind(to: &self)
         try step()
     }
@@ -31,8 +44,15 @@ struct SQLiteRowWriter {
         index += 1
         var text = value
         text.withUTF8 { bytes in
-            _ = sqlite3_bind_text(statement, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
-                                  Int32(bytes.count), SQLiteRowWriter.transient)
+            if let source = bytes.baseAddress, bytes.count <= arena.capacity - arena.used {
+                let copy = arena.base + arena.used
+                copy.copyMemory(from: source, byteCount: bytes.count)
+                arena.used += bytes.count
+                _ = sqlite3_bind_text(statement, index, copy.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+            } else {
+                _ = sqlite3_bind_text(statement, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
+                                      Int32(bytes.count), SQLiteRowWriter.transient)
+            }
         }
     }
 
@@ -51,6 +71,7 @@ struct SQLiteRowWriter {
     /// Binds `values`, runs the statement (an UPDATE) and says whether it changed a row.
     mutating func update<each Value: SQLiteBindable>(_ values: repeat each Value) throws -> Bool {
         index = 0
+        arena.used = 0
         repeat (each values).bind(to: &self)
         try step()
         return sqlite3_changes(db.sqliteConnection) > 0
