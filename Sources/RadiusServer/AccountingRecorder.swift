@@ -120,22 +120,30 @@ struct AccountingRecorder: Sendable {
     /// A session id may name several calls in turn (`SessionKeyChain`): the Class names one
     /// exactly, a session id names its newest.
     private func reservation(_ fields: RequestFields, client: NASClient) async throws(LedgerError) -> Reservation? {
-        var candidates: [(key: String, exact: Bool)] = []
-        for value in fields.classes {
-            let text = String(decoding: value, as: UTF8.self)
-            if text.hasPrefix(Authoriser.classPrefix) { candidates.append((String(text.dropFirst(Authoriser.classPrefix.count)), true)) }
+        for value in fields.classes where value.starts(with: Self.classPrefix) {
+            let key = String(decoding: value.dropFirst(Self.classPrefix.count), as: UTF8.self)
+            if let found = try await lookUp(key, client: client) { return found }
         }
-        if let session = fields.acctSessionID { candidates.append((client.sessionKey(session), false)) }
-        if let conference = fields.ciscoConfID { candidates.append((client.sessionKey(conference), false)) }
-        for (key, exact) in candidates where client.owns(key) {
-            do {
-                let found = try await store.reservation(key: key)
-                return exact ? found : try await SessionKeyChain.newest(from: found, key: key, in: store)
-            } catch .unknownReservation {
-                continue
-            }
+        if let found = try await newest(named: fields.acctSessionID, client: client) { return found }
+        return try await newest(named: fields.ciscoConfID, client: client)
+    }
+
+    private func newest(named session: String?, client: NASClient) async throws(LedgerError) -> Reservation? {
+        guard let session else { return nil }
+        let key = client.sessionKey(session)
+        guard let found = try await lookUp(key, client: client) else { return nil }
+        return try await SessionKeyChain.newest(from: found, key: key, in: store)
+    }
+
+    private static let classPrefix = Array(Authoriser.classPrefix.utf8)
+
+    private func lookUp(_ key: String, client: NASClient) async throws(LedgerError) -> Reservation? {
+        guard client.owns(key) else { return nil }
+        do {
+            return try await store.reservation(key: key)
+        } catch .unknownReservation {
+            return nil
         }
-        return nil
     }
 
     static func eventTime(_ fields: RequestFields, arrival: Int64) -> Int64 {

@@ -43,18 +43,26 @@ public final class LiveCalls: Sendable {
             if previous?.reservation.expiresAt != call.reservation.expiresAt {
                 expiries.insert(Expiry(at: call.reservation.expiresAt, key: call.reservation.key))
             }
-            if previous == nil { byAccount.modify(call.reservation.accountID, default: .none) { $0.insert(call.reservation.key) } }
+            if previous == nil {
+                byAccount.update(call.reservation.accountID) { calls in
+                    var known = calls ?? .none
+                    calls = nil  // so an account's set of keys is uniquely held and grows in place
+                    known.insert(call.reservation.key)
+                    calls = known
+                }
+            }
         }
 
         mutating func remove(_ key: String) {
             guard let call = calls.removeValue(forKey: key)?.call else { return }
             if call.answeredAt != nil { answered -= 1 }
             let accountID = call.reservation.accountID
-            let emptied = byAccount.modify(accountID, default: .none) { calls in
-                calls.remove(key)
-                return calls.isEmpty
+            byAccount.update(accountID) { calls in
+                guard var known = calls else { return }
+                calls = nil
+                known.remove(key)
+                if !known.isEmpty { calls = known }
             }
-            if emptied { byAccount.removeValue(forKey: accountID) }
         }
 
         mutating func removeExpired(now: Int64) {

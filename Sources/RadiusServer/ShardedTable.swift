@@ -24,12 +24,16 @@ struct ShardedTable<Key: Hashable, Value> {
         return removed
     }
 
-    /// Changes the value in place (one lookup, no copy of it), inserting `fallback` first when absent.
-    mutating func modify<Result>(_ key: Key, default fallback: @autoclosure () -> Value,
-                                 _ body: (inout Value) -> Result) -> Result {
-        let index = shard(key)
-        if shards[index][key] == nil { count += 1 }
-        return body(&shards[index][key, default: fallback()])
+    /// Changes, inserts (nil to a value) or removes (a value to nil) the entry, with one lookup.
+    mutating func update<Result>(_ key: Key, _ body: (inout Value?) -> Result) -> Result {
+        func apply(_ slot: inout Value?) -> (Result, Int) {
+            let before = slot == nil ? 0 : 1
+            let result = body(&slot)
+            return (result, (slot == nil ? 0 : 1) - before)
+        }
+        let (result, change) = apply(&shards[shard(key)][key])
+        count += change
+        return result
     }
 
     /// One shard's keys or values: whoever reads them all under a lock takes the lock per shard.
