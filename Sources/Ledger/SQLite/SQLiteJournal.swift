@@ -2,8 +2,9 @@ internal import GRDB
 import Foundation
 import RatingEngine
 
-/// Writes a group of journal records in one transaction. Whole-row upserts keep only the last
-/// state of each row in the group; tables are written in a fixed order.
+/// Writes a group of journal records in one transaction, the last state of each row in the
+/// group only: new rows inserted (or upserted), stored ones updated in place; tables are
+/// written in a fixed order.
 enum SQLiteJournal {
     /// Returns the sealed secrets it wrote, for the store's copy in memory.
     @discardableResult
