@@ -43,26 +43,14 @@ public final class LiveCalls: Sendable {
             if previous?.reservation.expiresAt != call.reservation.expiresAt {
                 expiries.insert(Expiry(at: call.reservation.expiresAt, key: call.reservation.key))
             }
-            if previous == nil {
-                byAccount.update(call.reservation.accountID) { calls in
-                    var known = calls ?? .none
-                    calls = nil  // so an account's set of keys is uniquely held and grows in place
-                    known.insert(call.reservation.key)
-                    calls = known
-                }
-            }
+            if previous == nil { byAccount.update(call.reservation.accountID) { AccountCalls.insert(call.reservation.key, into: &$0) } }
         }
 
         mutating func remove(_ key: String) {
             guard let call = calls.removeValue(forKey: key)?.call else { return }
             if call.answeredAt != nil { answered -= 1 }
             let accountID = call.reservation.accountID
-            byAccount.update(accountID) { calls in
-                guard var known = calls else { return }
-                calls = nil
-                known.remove(key)
-                if !known.isEmpty { calls = known }
-            }
+            byAccount.update(accountID) { AccountCalls.remove(key, from: &$0) }
         }
 
         mutating func removeExpired(now: Int64) {
@@ -160,48 +148,42 @@ public final class LiveCalls: Sendable {
     public var answeredCount: Int { state.withLock { $0.answered } }
 }
 
-/// An account's live call keys. Most accounts have one call at a time, and a set for it cost an
-/// allocation on every call's start and another on its end.
+/// An account's live call keys (nil in the table: none). Most accounts have one call at a time,
+/// and a set for it cost an allocation on every call's start and another on its end.
 enum AccountCalls {
-    case none
     case one(String)
     case many(Set<String>)
 
-    var isEmpty: Bool {
-        if case .none = self { true } else { false }
-    }
-
     var keys: [String] {
         switch self {
-        case .none: []
         case .one(let key): [key]
         case .many(let keys): Array(keys)
         }
     }
 
-    mutating func insert(_ key: String) {
-        switch self {
-        case .none:
-            self = .one(key)
-        case .one(let only) where only != key:
-            self = .many([only, key])
-        case .one:
+    static func insert(_ key: String, into calls: inout AccountCalls?) {
+        switch calls {
+        case nil:
+            calls = .one(key)
+        case .one(let only)? where only != key:
+            calls = .many([only, key])
+        case .one?:
             break
-        case .many(var keys):
-            self = .none  // so the set is uniquely held and grows in place
+        case .many(var keys)?:
+            calls = nil  // so the set is uniquely held and grows in place
             keys.insert(key)
-            self = .many(keys)
+            calls = .many(keys)
         }
     }
 
-    mutating func remove(_ key: String) {
-        switch self {
-        case .one(let only) where only == key:
-            self = .none
-        case .many(var keys):
-            self = .none
+    static func remove(_ key: String, from calls: inout AccountCalls?) {
+        switch calls {
+        case .one(let only)? where only == key:
+            calls = nil
+        case .many(var keys)?:
+            calls = nil
             keys.remove(key)
-            self = keys.count == 1 ? .one(keys[keys.startIndex]) : .many(keys)
+            calls = keys.count > 1 ? .many(keys) : keys.first.map(AccountCalls.one)
         default:
             break
         }

@@ -35,6 +35,12 @@ struct SQLiteRowWriter {
         try step()
     }
 
+    /// As `insert`, for an UPDATE: says whether it changed a row.
+    mutating func update<each Value: SQLiteBindable>(_ values: repeat each Value) throws -> Bool {
+        try insert(repeat each values)
+        return sqlite3_changes(db.sqliteConnection) > 0
+    }
+
     mutating func bindInt64(_ value: Int64) {
         index += 1
         sqlite3_bind_int64(statement, index, value)
@@ -66,15 +72,6 @@ struct SQLiteRowWriter {
     mutating func bindNull() {
         index += 1
         sqlite3_bind_null(statement, index)
-    }
-
-    /// Binds `values`, runs the statement (an UPDATE) and says whether it changed a row.
-    mutating func update<each Value: SQLiteBindable>(_ values: repeat each Value) throws -> Bool {
-        index = 0
-        arena.used = 0
-        repeat (each values).bind(to: &self)
-        try step()
-        return sqlite3_changes(db.sqliteConnection) > 0
     }
 
     /// Runs the statement with what was bound, and makes it ready for the next row.
