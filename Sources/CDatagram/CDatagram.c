@@ -22,6 +22,10 @@ enum {
     // The kernel's UDP_MAX_SEGMENTS, and a total that fits one IP datagram.
     segments_per_message = 64,
     bytes_per_message = 60000,
+    // Each segment leaves as a packet of its own, never fragmented: one larger than the route's
+    // MTU is refused (EINVAL), where a lone datagram would be fragmented. This fits IPv6's
+    // minimum MTU (1280) with its headers; a larger reply travels alone.
+    largest_segment = 1200,
 };
 
 int ratel_can_segment(int descriptor) {
@@ -48,9 +52,10 @@ unsigned int ratel_send_datagrams(int descriptor, const struct ratel_datagram *d
     } controls[messages_per_call];
     unsigned int carried[messages_per_call];
     unsigned int sent = 0;
+    int refused_here = 0;
     *error = 0;
     while (sent < count) {
-        int segmenting = segment && !__atomic_load_n(&segmenting_refused, __ATOMIC_RELAXED);
+        int segmenting = segment && !refused_here && !__atomic_load_n(&segmenting_refused, __ATOMIC_RELAXED);
         unsigned int planned = 0, used = 0, next = sent;
         memset(messages, 0, sizeof(messages));
         while (next < count && planned < messages_per_call && used < datagrams_per_call) {
@@ -61,7 +66,7 @@ unsigned int ratel_send_datagrams(int descriptor, const struct ratel_datagram *d
             // routes and queues them once and cuts them apart on the way, so the receiver still
             // gets each one on its own.
             while (segmenting && next + group < count && group < segments_per_message && used + group < datagrams_per_call &&
-                   first->length > 0 && datagrams[next + group].length == first->length &&
+                   first->length > 0 && first->length <= largest_segment && datagrams[next + group].length == first->length &&
                    total + first->length <= bytes_per_message && same_destination(first, &datagrams[next + group])) {
                 total += first->length;
                 group++;
@@ -93,8 +98,12 @@ unsigned int ratel_send_datagrams(int descriptor, const struct ratel_datagram *d
         int result = sendmmsg(descriptor, messages, planned, 0);
         if (result < 0) {
             if (errno == EINTR) continue;
-            if (errno == EIO && carried[0] > 1) {
-                __atomic_store_n(&segmenting_refused, 1, __ATOMIC_RELAXED);
+            // A segmented message refused as a whole (EIO: no checksum offload on the route, or
+            // IPsec, for good; EINVAL: say a route MTU below the segment) goes again unsegmented,
+            // so a datagram the kernel itself refuses is reported alone.
+            if ((errno == EIO || errno == EINVAL) && carried[0] > 1) {
+                if (errno == EIO) __atomic_store_n(&segmenting_refused, 1, __ATOMIC_RELAXED);
+                refused_here = 1;
                 continue;
             }
             *error = errno;
