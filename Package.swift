@@ -42,8 +42,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // glibc's mallopt (malloc.h), which the Glibc module leaves out; see MallocTuning.
-        .systemLibrary(name: "CMalloc"),
+        // jemalloc as the server's malloc (Debian libjemalloc-dev); see Allocator.
+        .systemLibrary(
+            name: "CJemalloc",
+            pkgConfig: "jemalloc",
+            providers: [.apt(["libjemalloc-dev"])]
+        ),
         .target(
             name: "RatingEngine",
             dependencies: [
@@ -104,7 +108,7 @@ let package = Package(
         .executableTarget(
             name: "ratel",
             dependencies: [
-                "CMalloc",
+                "CJemalloc",
                 "RatingEngine",
                 "Ledger",
                 "LedgerPostgres",

@@ -84,7 +84,6 @@ struct ServeRunner {
     }
 
     func run(registry: PrometheusCollectorRegistry) async throws {
-        MallocTuning.disableFastBins()
         let logger = Logger(label: "ratel")
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
         let plans = PlanBook()
@@ -181,6 +180,8 @@ struct ServeRunner {
             "ratel: RADIUS authentication on \(auth.joined(separator: ", ")); accounting on \(acct.joined(separator: ", "))",
             "ratel: metrics on http://\(admin.localAddress.map(describe) ?? "?")/metrics, live calls on /calls",
         ]
+        lines.append(Allocator.jemallocVersion.map { "ratel: memory allocator: jemalloc \($0)" }
+            ?? "ratel: memory allocator: not jemalloc; glibc's pauses the server for up to a tenth of a second after bursts of calls")
         if settings.clients.isEmpty {
             lines.append("""
                 ratel: no NAS clients are configured, so every request is dropped. Add one to a configuration file \

@@ -63,6 +63,8 @@ import Testing
         let stopped = server.stop()
         #expect(stopped.status == 0 && stopped.output.contains("ratel: stopped"), "\(stopped.output)")
         #expect(!stopped.output.contains(pin) && !stopped.output.contains(password))
+        // jemalloc serves malloc (linked, and reached by it), not only loaded.
+        #expect(stopped.output.contains("ratel: memory allocator: jemalloc 5."), "\(stopped.output)")
     }
 
     @Test func bruteForceIsThrottled() throws {
