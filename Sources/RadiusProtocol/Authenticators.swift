@@ -160,6 +160,12 @@ extension RadiusPacket {
 
 /// Compares without an early exit, so timing tells an attacker nothing about how much matched.
 public func constantTimeEqual(_ left: some Sequence<UInt8>, _ right: some Collection<UInt8>) -> Bool {
+    // Arrays and slices, nearly every caller's, compared in place: through the generic
+    // iterators, comparing a password or a digest cost a protocol call per octet.
+    let contiguous = left.withContiguousStorageIfAvailable { left in
+        right.withContiguousStorageIfAvailable { right in constantTimeEqual(contiguous: left, right) }
+    }
+    if let contiguous, let equal = contiguous { return equal }
     var difference: UInt8 = 0
     var count = 0
     var rightBytes = right.makeIterator()
@@ -168,4 +174,12 @@ public func constantTimeEqual(_ left: some Sequence<UInt8>, _ right: some Collec
         difference |= byte ^ (rightBytes.next() ?? ~byte)
     }
     return difference == 0 && count == right.count
+}
+
+private func constantTimeEqual(contiguous left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
+    var difference: UInt8 = 0
+    for index in 0..<left.count {
+        difference |= left[index] ^ (index < right.count ? right[index] : ~left[index])
+    }
+    return difference == 0 && left.count == right.count
 }

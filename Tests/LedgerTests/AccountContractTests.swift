@@ -58,6 +58,8 @@ import Testing
             #expect(movements.map(\.kind) == [.issue, .recharge, .adjustment])
             #expect(movements.reduce(0) { $0 + $1.amount } == 21_000_000)
 
+            // Read once first: a store that keeps the opened secret must still give the new one.
+            #expect(try await store.password(pin: account.pin) != "9876")
             try await store.setPassword(pin: account.pin, "9876", context: later)
             #expect(try await store.password(pin: account.pin) == "9876")
             await #expect(throws: LedgerError.unknownPin("42")) { try await store.account(pin: "42") }

@@ -81,8 +81,8 @@ extension SQLiteLedgerStore {
 
     public func password(pin: String) async throws(LedgerError) -> String {
         let id = try read { book throws(LedgerError) in try book.accountID(pin: pin) }
-        guard let sealed = sealedPasswords.map.withLock({ $0[id] }) else { throw .storage("no secret stored for PIN \(pin)") }
-        return try secrets.open(sealed)
+        guard let secret = try sealedPasswords.secret(of: id, openingWith: secrets) else { throw .storage("no secret stored for PIN \(pin)") }
+        return secret
     }
 
     public func bindANI(pin: String, ani: String, context: ChangeContext) async throws(LedgerError) -> Account {
