@@ -181,7 +181,7 @@ struct ServeRunner {
             "ratel: metrics on http://\(admin.localAddress.map(describe) ?? "?")/metrics, live calls on /calls",
         ]
         lines.append(Allocator.jemallocVersion.map { "ratel: memory allocator: jemalloc \($0)" }
-            ?? "ratel: memory allocator: not jemalloc; glibc's pauses the server for up to a tenth of a second after bursts of calls")
+            ?? "ratel: memory allocator: not jemalloc; glibc's stalls the server for 50-150 ms after bursts of calls")
         if settings.clients.isEmpty {
             lines.append("""
                 ratel: no NAS clients are configured, so every request is dropped. Add one to a configuration file \

@@ -174,10 +174,10 @@ public final class SQLiteLedgerStore: LedgerStore {
         try book.withLock { book throws(LedgerError) -> T in try body(book) }
     }
 
-    /// Each account's secret as stored, and opened once it has been checked: AES-GCM on every
-    /// Access-Request (a key schedule and a few allocations each time) was a sixth of an event
-    /// loop's PAP work. The opened secret is no weaker here than the key file beside it, which this
-    /// process already holds; a new secret replaces the entry.
+    /// Each account's secret as stored, and kept opened once it has been asked for: AES-GCM on
+    /// every Access-Request (a key schedule and a few allocations each time) was 6-7% of an event
+    /// loop's PAP time under `perf`. An opened secret is no weaker here than the key file beside
+    /// it, which this process already holds; a new secret replaces the entry.
     final class SealedPasswords: Sendable {
         enum Secret {
             case sealed(Data)
