@@ -115,13 +115,9 @@ extension RadiusPacket {
         return true
     }
 
-    /// MD5(Code + Identifier + Length + 16 zero octets + Attributes + Secret) (RFC 2866 section 3).
-    static func requestAuthenticator(of bytes: [UInt8], secret: [UInt8]) -> [UInt8] {
-        requestAuthenticatorDigest(of: bytes, secret: secret).withUnsafeBytes { Array($0) }
-    }
-
-    /// The digest itself, read in place: iterating a digest, or making an array of it as a
-    /// sequence, allocates twice, and every accounting request is checked with one.
+    /// MD5(Code + Identifier + Length + 16 zero octets + Attributes + Secret) (RFC 2866 section 3),
+    /// to be read in place: iterating a digest, or making an array of it as a sequence, allocates
+    /// twice, and every accounting request is checked with one.
     static func requestAuthenticatorDigest(of bytes: [UInt8], secret: [UInt8]) -> Insecure.MD5Digest {
         var md5 = Insecure.MD5()
         md5.update(data: bytes[0..<4])
@@ -160,20 +156,15 @@ extension RadiusPacket {
 
 /// Compares without an early exit, so timing tells an attacker nothing about how much matched.
 public func constantTimeEqual(_ left: some Sequence<UInt8>, _ right: some Collection<UInt8>) -> Bool {
-    // Arrays and slices, nearly every caller's, compared in place: through the generic
+    // Arrays, slices and digests, every caller's, are compared in place: through the generic
     // iterators, comparing a password or a digest cost a protocol call per octet.
-    let contiguous = left.withContiguousStorageIfAvailable { left in
+    let inPlace = left.withContiguousStorageIfAvailable { left in
         right.withContiguousStorageIfAvailable { right in constantTimeEqual(contiguous: left, right) }
     }
-    if let contiguous, let equal = contiguous { return equal }
-    var difference: UInt8 = 0
-    var count = 0
-    var rightBytes = right.makeIterator()
-    for byte in left {
-        count += 1
-        difference |= byte ^ (rightBytes.next() ?? ~byte)
+    if let inPlace, let equal = inPlace { return equal }
+    return Array(left).withUnsafeBufferPointer { left in
+        Array(right).withUnsafeBufferPointer { right in constantTimeEqual(contiguous: left, right) }
     }
-    return difference == 0 && count == right.count
 }
 
 private func constantTimeEqual(contiguous left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {

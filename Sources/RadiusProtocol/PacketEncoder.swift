@@ -54,11 +54,15 @@ public enum PacketEncoder {
         var md5 = Insecure.MD5()
         md5.update(data: bytes)
         md5.update(data: secret)
-        let digest = md5.finalize()
+        placeAuthenticator(md5.finalize(), in: &bytes)
+        return bytes
+    }
+
+    /// Writes the digest over the Authenticator field in place (no array of it: that allocated).
+    private static func placeAuthenticator(_ digest: Insecure.MD5Digest, in bytes: inout [UInt8]) {
         bytes.withUnsafeMutableBytes { packet in
             digest.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: packet[4..<20]).copyMemory(from: $0) }
         }
-        return bytes
     }
 
     /// A request whose authenticator is computed as for accounting (Accounting-Request,
@@ -69,7 +73,7 @@ public enum PacketEncoder {
         var bytes = try frame(code, identifier: identifier, authenticator: RadiusPacket.zeroAuthenticator[...],
                               attributes: attributes, withMessageAuthenticator: withMessageAuthenticator)
         if withMessageAuthenticator { signMessageAuthenticator(&bytes, secret: secret) }
-        bytes.replaceSubrange(4..<20, with: RadiusPacket.requestAuthenticator(of: bytes, secret: secret))
+        placeAuthenticator(RadiusPacket.requestAuthenticatorDigest(of: bytes, secret: secret), in: &bytes)
         return bytes
     }
 
