@@ -57,7 +57,8 @@ public final class RadiusEngine: Sendable {
             let expired = try await store.releaseExpired(now: now)
             if expired > 0 { logger.info("expired reservations with no Stop", metadata: ["count": "\(expired)"]) }
             liveCalls.expired(now: now)
-            metrics.gauges(openReservations: liveCalls.count, liveCalls: liveCalls.answeredCount)
+            metrics.gauges(openReservations: liveCalls.count, liveCalls: liveCalls.answeredCount,
+                           duplicateCacheItems: duplicates.queuedCount)
         } catch {
             logger.error("could not expire reservations", metadata: ["error": "\(error)"])
         }

@@ -16,6 +16,7 @@ public final class ServerMetrics: Sendable {
     private let latency = Timer(label: "ratel_radius_request_duration_seconds", preferredDisplayUnit: .seconds)
     private let openReservations = Gauge(label: "ratel_open_reservations")
     private let liveCalls = Gauge(label: "ratel_live_calls")
+    private let duplicateCacheItems = Gauge(label: "ratel_radius_duplicate_cache_items")
 
     public init() {}
 
@@ -45,9 +46,10 @@ public final class ServerMetrics: Sendable {
 
     func observe(nanoseconds: Int64) { latency.recordNanoseconds(nanoseconds) }
 
-    func gauges(openReservations open: Int, liveCalls live: Int) {
+    func gauges(openReservations open: Int, liveCalls live: Int, duplicateCacheItems cached: Int) {
         openReservations.record(open)
         liveCalls.record(live)
+        duplicateCacheItems.record(cached)
     }
 
     private func count(_ label: String, _ dimensions: KeyValuePairs<String, String>) {

@@ -3,7 +3,7 @@
 
 usage: pyrad_checks.py retransmit HOST AUTH_PORT ACCT_PORT SECRET PIN PASSWORD
        pyrad_checks.py unknown-client HOST AUTH_PORT SECRET
-       pyrad_checks.py burst HOST ACCT_PORT SECRET COUNT
+       pyrad_checks.py burst HOST ACCT_PORT SECRET COUNT [ROUNDS]
 Prints one JSON object of observations.
 """
 import hashlib, hmac, json, socket, sys
@@ -93,19 +93,26 @@ def unknown_client(host, auth_port, secret):
     return {"reply": exchange(sock, (host, auth_port), raw, timeout=1.0) is not None}
 
 
-def burst(host, acct_port, secret, count):
+def burst(host, acct_port, secret, count, rounds=1):
     """Sends `count` Accounting-Requests back to back from one socket, every third with a
     Proxy-State (so replies come in two sizes), then reads what comes back: each reply must be a
-    datagram of its own, answering its own request."""
+    datagram of its own, answering its own request. Each further round sends new requests with
+    the same Identifiers from the same socket, as a busy NAS does."""
     secret = secret.encode()
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     sock.bind(("127.0.0.1", 0))
+    results = [burst_round(sock, host, acct_port, secret, count, round_) for round_ in range(rounds)]
+    return {"sent": count * rounds, "answered": sum(r["answered"] for r in results),
+            "wrong": sum((r["wrong"] for r in results), []), "sizes": sorted(set(sum((r["sizes"] for r in results), [])))}
+
+
+def burst_round(sock, host, acct_port, secret, count, round_):
     requests = {}
     for identifier in range(count):
         request = packet.AcctPacket(code=packet.AccountingRequest, id=identifier, secret=secret, dict=dictionary_)
         request["Acct-Status-Type"] = 3
-        request["Acct-Session-Id"] = "burst-%d" % identifier
+        request["Acct-Session-Id"] = "burst-%d-%d" % (round_, identifier)
         request["NAS-IP-Address"] = "127.0.0.1"
         if identifier % 3 == 0:
             request.AddAttribute("Proxy-State", b"state-%03d" % identifier)
@@ -137,8 +144,8 @@ if __name__ == "__main__":
         host, auth, acct, secret, pin, password = arguments
         result = retransmit(host, int(auth), int(acct), secret, pin, password)
     elif command == "burst":
-        host, acct, secret, count = arguments
-        result = burst(host, int(acct), secret, int(count))
+        host, acct, secret, count = arguments[:4]
+        result = burst(host, int(acct), secret, int(count), int(arguments[4]) if len(arguments) > 4 else 1)
     elif command == "unknown-client":
         host, auth, secret = arguments
         result = unknown_client(host, int(auth), secret)
