@@ -5,7 +5,11 @@
 # per second (FreeRADIUS: `detail` file, then `sql` on SQLite; Ratel: a durable debit), and
 # Ratel's latency at half its peak. Run from the repository root: `make bench-radius`.
 #
-# USERS (1000000), RUN_SECONDS (10 per phase), CONCURRENCY (64 in flight) change the load;
+# The machine's speed drifts by a fifth within minutes, so one pair of phases says little: the
+# run alternates FreeRADIUS and Ratel ROUNDS times (3), each Ratel round on a fresh copy of the
+# ledger, and the report gives every round's ratio and their median.
+#
+# USERS (1000000), RUN_SECONDS (10 per phase), CONCURRENCY (64 in flight), ROUNDS change the load;
 # RATEL_BENCH_WORK (/tmp/ratel-radius-bench) keeps the generated users between runs.
 set -euo pipefail
 
@@ -14,6 +18,7 @@ WORK=${RATEL_BENCH_WORK:-/tmp/ratel-radius-bench}
 USERS=${USERS:-1000000}
 RUN_SECONDS=${RUN_SECONDS:-10}
 CONCURRENCY=${CONCURRENCY:-64}
+ROUNDS=${ROUNDS:-3}
 SECRET=bench-secret
 FR_AUTH=28120 FR_ACCT=28130 RATEL_AUTH=28121 RATEL_ACCT=28131 RATEL_METRICS=28141
 TAG=$(date +%s)
@@ -78,23 +83,16 @@ record() { # label, JSON from RadiusLoad
 }
 
 fr_files_detail() {
-    record freeradius_auth "$(load auth $FR_AUTH --concurrency "$CONCURRENCY" --sessions "fr-$TAG")"
-    record freeradius_acct_detail "$(load acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "fr-$TAG")"
+    record "freeradius_auth#$ROUND" "$(load auth $FR_AUTH --concurrency "$CONCURRENCY" --sessions "fr$ROUND-$TAG")"
+    record "freeradius_acct_detail#$ROUND" "$(load acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "fr$ROUND-$TAG")"
 }
 fr_sql() {
     record freeradius_acct_sql "$(load acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "frsql-$TAG")"
 }
-echo "radius-compare: FreeRADIUS $(freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users"
-freeradius_run detail fr_files_detail
-freeradius_run sql fr_sql
 
-# Ratel on a copy of the pristine ledger, with its shipped retail plan.
+# Ratel on a fresh copy of the pristine ledger each round, with its shipped retail plan.
 DATA="$WORK/ratel-run"
-rm -rf "$DATA" && cp -r "$USERS_DIR/ledger" "$DATA"
-# The copy's 200 MB of dirty pages would otherwise be written back half a minute later, in the
-# middle of the latency phase, and hold up the server's own fsyncs by a tenth of a second.
-sync
-cat > "$DATA/ratel.toml" <<EOF
+cat > "$WORK/ratel.toml" <<EOF
 [listen]
 auth = ["127.0.0.1:$RATEL_AUTH"]
 acct = ["127.0.0.1:$RATEL_ACCT"]
@@ -111,21 +109,36 @@ name = "bench"
 address = "127.0.0.1"
 secret = "$SECRET"
 EOF
-"$RATEL" serve --config "$DATA/ratel.toml" --data "$DATA" > "$DATA/serve.log" 2>&1 &
-RATEL_PID=$!
-PIDS+=("$RATEL_PID")
-wait_for "$DATA/serve.log" "ratel: clients:" "ratel serve"
-auth=$(load auth $RATEL_AUTH --concurrency "$CONCURRENCY" --sessions "rt-$TAG")
-record ratel_auth "$auth"
-authorised=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["completed"])' "$auth")
-peak=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["per_second"])' "$auth")
-# Start+Stop for the calls just authorised: each Stop commits its reservation as a debit.
-record ratel_acct "$(load acct $RATEL_ACCT --concurrency "$CONCURRENCY" --sessions "rt-$TAG" --count "$authorised")"
-# Half of the peak, paced (open loop), on accounts not used yet: the latency an operator sees.
-record ratel_auth_half_peak "$(load auth $RATEL_AUTH --concurrency 4096 --rate $((peak / 2)) --first "$authorised" \
-    --sessions "rth-$TAG")"
-kill -TERM "$RATEL_PID"; wait "$RATEL_PID" 2>/dev/null || true
-"$RATEL" ledger check --data "$DATA" > "$WORK/ledger-check.json"
-record ratel_ledger_check "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps({"problems": len(d["problems"]), "overruns": d["overruns"], "open_reservations": d["open_reservations"]}))' "$WORK/ledger-check.json")"
+ratel_round() {
+    rm -rf "$DATA" && cp -r "$USERS_DIR/ledger" "$DATA" && cp "$WORK/ratel.toml" "$DATA/ratel.toml"
+    # The copy's 200 MB of dirty pages would otherwise be written back half a minute later, in the
+    # middle of the latency phase, and hold up the server's own fsyncs by a tenth of a second.
+    sync
+    "$RATEL" serve --config "$DATA/ratel.toml" --data "$DATA" > "$DATA/serve.log" 2>&1 &
+    RATEL_PID=$!
+    PIDS+=("$RATEL_PID")
+    wait_for "$DATA/serve.log" "ratel: clients:" "ratel serve"
+    local auth authorised peak
+    auth=$(load auth $RATEL_AUTH --concurrency "$CONCURRENCY" --sessions "rt$ROUND-$TAG")
+    record "ratel_auth#$ROUND" "$auth"
+    authorised=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["completed"])' "$auth")
+    peak=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["per_second"])' "$auth")
+    # Start+Stop for the calls just authorised: each Stop commits its reservation as a debit.
+    record "ratel_acct#$ROUND" "$(load acct $RATEL_ACCT --concurrency "$CONCURRENCY" --sessions "rt$ROUND-$TAG" --count "$authorised")"
+    # Half of the peak, paced (open loop), on accounts not used yet: the latency an operator sees.
+    record "ratel_auth_half_peak#$ROUND" "$(load auth $RATEL_AUTH --concurrency 4096 --rate $((peak / 2)) --first "$authorised" \
+        --sessions "rth$ROUND-$TAG")"
+    kill -TERM "$RATEL_PID"; wait "$RATEL_PID" 2>/dev/null || true
+    "$RATEL" ledger check --data "$DATA" > "$WORK/ledger-check.json"
+    record "ratel_ledger_check#$ROUND" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps({"problems": len(d["problems"]), "overruns": d["overruns"], "open_reservations": d["open_reservations"]}))' "$WORK/ledger-check.json")"
+}
+
+echo "radius-compare: FreeRADIUS $(freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users, $ROUNDS rounds"
+freeradius_run sql fr_sql
+for ROUND in $(seq 1 "$ROUNDS"); do
+    echo "radius-compare: round $ROUND of $ROUNDS"
+    freeradius_run detail fr_files_detail
+    ratel_round
+done
 
 python3 "$ROOT/benchmarks/radius-report.py" "$RESULTS" | tee "$WORK/results-$TAG.md"
