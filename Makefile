@@ -39,7 +39,7 @@ bench: deps
 bench-ledger: deps
 	cd benchmarks && RATEL_BENCH_POSTGRES="$$(../scripts/start-postgres.sh)" $(SWIFT) package benchmark --no-progress --target LedgerBenchmarks
 
-# Ratel against FreeRADIUS 3.2 with one million accounts, one load generator, in one run
+# Ratel against FreeRADIUS 3.2 with one million accounts, one load generator, alternating in three rounds
 # (benchmarks/radius-compare.sh; installs freeradius; the first run builds and generates for ~5 min).
 bench-radius: deps
 	benchmarks/radius-compare.sh
