@@ -42,8 +42,9 @@ if [ ! -f "$USERS_DIR/users.csv" ]; then
 fi
 CSV="$USERS_DIR/users.csv"
 
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; }
+# One server runs at a time; only it is killed on exit (a reaped server's pid may be reused).
+RUNNING=""
+cleanup() { if [ -n "$RUNNING" ]; then kill -9 "$RUNNING" 2>/dev/null || true; fi; }
 trap cleanup EXIT
 
 wait_for() { # file, text, what
@@ -69,10 +70,11 @@ freeradius_run() { # configuration name (detail or sql), then the phases to run
     : > "$FR/log/radius.log"
     freeradius -f -n "$name" -d "$FR" &
     local pid=$!
-    PIDS+=("$pid")
+    RUNNING=$pid
     wait_for "$FR/log/radius.log" "Ready to process requests" "freeradius ($name)"
     "$@"
     kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+    RUNNING=""
 }
 
 RESULTS="$WORK/results-$TAG.jsonl"
@@ -116,7 +118,7 @@ ratel_round() {
     sync
     "$RATEL" serve --config "$DATA/ratel.toml" --data "$DATA" > "$DATA/serve.log" 2>&1 &
     RATEL_PID=$!
-    PIDS+=("$RATEL_PID")
+    RUNNING=$RATEL_PID
     wait_for "$DATA/serve.log" "ratel: clients:" "ratel serve"
     local auth authorised peak
     auth=$(load auth $RATEL_AUTH --concurrency "$CONCURRENCY" --sessions "rt$ROUND-$TAG")
@@ -129,6 +131,7 @@ ratel_round() {
     record "ratel_auth_half_peak#$ROUND" "$(load auth $RATEL_AUTH --concurrency 4096 --rate $((peak / 2)) --first "$authorised" \
         --sessions "rth$ROUND-$TAG")"
     kill -TERM "$RATEL_PID"; wait "$RATEL_PID" 2>/dev/null || true
+    RUNNING=""
     "$RATEL" ledger check --data "$DATA" > "$WORK/ledger-check.json"
     record "ratel_ledger_check#$ROUND" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps({"problems": len(d["problems"]), "overruns": d["overruns"], "open_reservations": d["open_reservations"]}))' "$WORK/ledger-check.json")"
 }

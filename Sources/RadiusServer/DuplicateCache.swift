@@ -96,7 +96,8 @@ public final class DuplicateCache: Sendable {
         }
     }
 
-    /// Requests remembered until they expire (the metrics' `ratel_radius_duplicate_cache_items`).
+    /// Items waiting in the expiry queue (the metrics' `ratel_radius_duplicate_cache_items`): one
+    /// per remembered key, plus, until they come up, those of entries dropped unanswered.
     var queuedCount: Int { state.withLock { $0.expiryQueue.count } }
 
     private func prune(_ state: inout State, now: UInt64) {

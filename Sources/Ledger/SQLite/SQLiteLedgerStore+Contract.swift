@@ -81,7 +81,7 @@ extension SQLiteLedgerStore {
 
     public func password(pin: String) async throws(LedgerError) -> String {
         let id = try read { book throws(LedgerError) in try book.accountID(pin: pin) }
-        guard let secret = try sealedPasswords.secret(of: id, openingWith: secrets) else { throw .storage("no secret stored for PIN \(pin)") }
+        guard let secret = try passwords.secret(of: id) else { throw .storage("no secret stored for PIN \(pin)") }
         return secret
     }
 

@@ -10,9 +10,10 @@ public final class SQLiteLedgerStore: LedgerStore {
     let journal: GroupCommit
     let pool: DatabasePool
     let secrets: SecretBox
-    /// Every account's sealed password, as stored: a PAP or digest check then costs one AES-GCM
-    /// open instead of a read transaction (about 120 MB for a million accounts).
-    let sealedPasswords: SealedPasswords
+    /// Every account's password, sealed as stored until first asked for: a PAP or digest check
+    /// costs no read transaction, and AES-GCM only the first time (about 120 MB for a million
+    /// accounts).
+    let passwords: Passwords
     private let checkpointer: WALCheckpointer
     private let lockDescriptor: Int32
     private let closed = Mutex(false)
@@ -54,16 +55,15 @@ public final class SQLiteLedgerStore: LedgerStore {
             try SQLiteSchema.migrator().migrate(pool)
             let now = now ?? Int64(Date().timeIntervalSince1970)
             let book = try pool.read { db in try SQLiteLoader.load(db, now: now) }
-            let sealed = SealedPasswords()
+            let passwords = Passwords(box: secrets)
             try pool.read { db in
                 let rows = try Row.fetchCursor(db, sql: "SELECT account_id, sealed FROM secrets")
-                try sealed.map.withLock { map in
-                    map.reserveCapacity(book.accounts.count)
-                    while let row = try rows.next() { map[row[0]] = .sealed(row[1]) }
+                try passwords.store(capacity: book.accounts.count) { store in
+                    while let row = try rows.next() { store(row[0], row[1]) }
                 }
             }
             let checkpointer = try WALCheckpointer(path: directory + "/ledger.sqlite")
-            return SQLiteLedgerStore(book: book, pool: pool, secrets: secrets, sealedPasswords: sealed, checkpointer: checkpointer,
+            return SQLiteLedgerStore(book: book, pool: pool, secrets: secrets, passwords: passwords, checkpointer: checkpointer,
                                      lockDescriptor: descriptor)
         } catch {
             Glibc.close(descriptor)
@@ -72,13 +72,13 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
-    private init(book: LedgerBook, pool: DatabasePool, secrets: SecretBox, sealedPasswords: SealedPasswords,
+    private init(book: LedgerBook, pool: DatabasePool, secrets: SecretBox, passwords: Passwords,
                  checkpointer: WALCheckpointer, lockDescriptor: Int32) {
         self.book = Mutex(book)
         self.checkpointer = checkpointer
         self.pool = pool
         self.secrets = secrets
-        self.sealedPasswords = sealedPasswords
+        self.passwords = passwords
         self.lockDescriptor = lockDescriptor
         journal = GroupCommit(name: "ratel-ledger-writer") { records in
             var written: [(accountID: Int64, sealed: Data)] = []
@@ -93,7 +93,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 }
             }
             // Only once stored: a password nobody could read back after a crash is never checked.
-            if !written.isEmpty { sealedPasswords.map.withLock { map in for (id, sealed) in written { map[id] = .sealed(sealed) } } }
+            if !written.isEmpty { passwords.store { store in for (id, sealed) in written { store(id, sealed) } } }
         }
     }
 
@@ -177,16 +177,27 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Each account's secret as stored, and kept opened once it has been asked for: AES-GCM on
     /// every Access-Request (a key schedule and a few allocations each time) was 6-7% of an event
     /// loop's PAP time under `perf`. An opened secret is no weaker here than the key file beside
-    /// it, which this process already holds; a new secret replaces the entry.
-    final class SealedPasswords: Sendable {
-        enum Secret {
+    /// it, which this process already holds; a newly stored secret replaces the entry.
+    final class Passwords: Sendable {
+        private enum Secret {
             case sealed(Data)
             case opened(String)
         }
 
-        let map = Mutex<[Int64: Secret]>([:])
+        private let map = Mutex<[Int64: Secret]>([:])
+        private let box: SecretBox
 
-        func secret(of account: Int64, openingWith box: SecretBox) throws(LedgerError) -> String? {
+        init(box: SecretBox) { self.box = box }
+
+        /// Records sealed secrets as stored, under one lock: `body` gets a function to call per row.
+        func store<E: Error>(capacity: Int = 0, _ body: ((Int64, Data) -> Void) throws(E) -> Void) throws(E) {
+            try map.withLock { map throws(E) in
+                map.reserveCapacity(capacity)
+                try body { id, sealed in map[id] = .sealed(sealed) }
+            }
+        }
+
+        func secret(of account: Int64) throws(LedgerError) -> String? {
             switch map.withLock({ $0[account] }) {
             case nil: return nil
             case .opened(let secret)?: return secret
