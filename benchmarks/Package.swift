@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -41,9 +42,20 @@ let package = Package(
         // against FreeRADIUS and `ratel serve` in turn.
         .executableTarget(
             name: "RadiusLoad",
-            dependencies: [.product(name: "RadiusProtocol", package: "ratel")],
+            dependencies: [.product(name: "RadiusProtocol", package: "ratel"), "RadiusBenchSupport"],
             path: "Benchmarks/RadiusLoad"
         ),
+        // The least a PAP answer costs in Swift with Ratel's own codec (no rating, no ledger), on raw
+        // sockets and on SwiftNIO: radius-compare.sh runs it next to FreeRADIUS `files`, so the
+        // report shows how much of the PAP budget is left for everything Ratel adds.
+        .executableTarget(
+            name: "PAPFloor",
+            dependencies: [.product(name: "RadiusProtocol", package: "ratel"), "CFloorDatagrams", "RadiusBenchSupport",
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Benchmarks/PAPFloor"
+        ),
+        .target(name: "CFloorDatagrams", path: "Benchmarks/CFloorDatagrams"),
+        .target(name: "RadiusBenchSupport", path: "Benchmarks/RadiusBenchSupport"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,7 +3,9 @@
 # the same load generator (RadiusLoad) and the same users: PAP authorisations per second
 # (FreeRADIUS: `files`; Ratel: PAP + rating + a durable reservation), Start+Stop accounting pairs
 # per second (FreeRADIUS: `detail` file, then `sql` on SQLite; Ratel: a durable debit), and
-# Ratel's latency at half its peak. Run from the repository root: `make bench-radius`.
+# Ratel's latency at half its peak. Each round also measures PAPFloor, PAP answered with Ratel's
+# codec and nothing else (raw sockets, then SwiftNIO): the ceiling any Swift design here could
+# approach. Run from the repository root: `make bench-radius`.
 #
 # The machine's speed drifts by a fifth within minutes, so one pair of phases says little: the
 # run alternates FreeRADIUS and Ratel ROUNDS times (3), each Ratel round on a fresh copy of the
@@ -20,15 +22,19 @@ RUN_SECONDS=${RUN_SECONDS:-10}
 CONCURRENCY=${CONCURRENCY:-64}
 ROUNDS=${ROUNDS:-3}
 SECRET=bench-secret
-FR_AUTH=28120 FR_ACCT=28130 RATEL_AUTH=28121 RATEL_ACCT=28131 RATEL_METRICS=28141
+FR_AUTH=28120 FR_ACCT=28130 RATEL_AUTH=28121 RATEL_ACCT=28131 RATEL_METRICS=28141 FLOOR_AUTH=28122
+# The floor answers 150k+ requests a second: a shorter phase keeps it within the million users.
+FLOOR_SECONDS=${FLOOR_SECONDS:-5}
 TAG=$(date +%s)
 
 "$ROOT/scripts/ensure-deps.sh" freeradius
-echo "radius-compare: building ratel and the load generator (release)"
+echo "radius-compare: building ratel, the load generator and the PAP floor (release)"
 (cd "$ROOT" && swift build -c release --product ratel >/dev/null)
 (cd "$ROOT/benchmarks" && swift build -c release --product RadiusLoad >/dev/null)
+(cd "$ROOT/benchmarks" && swift build -c release --product PAPFloor >/dev/null)
 RATEL="$ROOT/.build/release/ratel"
 LOAD="$ROOT/benchmarks/.build/release/RadiusLoad"
+FLOOR="$ROOT/benchmarks/.build/release/PAPFloor"
 
 # The same accounts for both: Ratel's ledger (kept pristine, copied for each run) and the CSV of
 # PINs and passwords that becomes FreeRADIUS's `files` authorize file.
@@ -92,6 +98,19 @@ fr_sql() {
     record freeradius_acct_sql "$(load acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "frsql-$TAG")"
 }
 
+floor_round() {
+    local transport
+    for transport in sockets nio; do
+        "$FLOOR" "$transport" --port "$FLOOR_AUTH" --secret "$SECRET" --users "$CSV" > "$WORK/floor.log" 2>&1 &
+        RUNNING=$!
+        wait_for "$WORK/floor.log" "papfloor: listening" "PAPFloor ($transport)"
+        record "floor_$transport#$ROUND" "$("$LOAD" auth --port "$FLOOR_AUTH" --secret "$SECRET" --users "$CSV" \
+            --seconds "$FLOOR_SECONDS" --concurrency "$CONCURRENCY" --sessions "fl$ROUND-$TAG")"
+        kill -9 "$RUNNING"; wait "$RUNNING" 2>/dev/null || true
+        RUNNING=""
+    done
+}
+
 # Ratel on a fresh copy of the pristine ledger each round, with its shipped retail plan.
 DATA="$WORK/ratel-run"
 cat > "$WORK/ratel.toml" <<EOF
@@ -141,6 +160,7 @@ freeradius_run sql fr_sql
 for ROUND in $(seq 1 "$ROUNDS"); do
     echo "radius-compare: round $ROUND of $ROUNDS"
     freeradius_run detail fr_files_detail
+    floor_round
     ratel_round
 done
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RadiusBenchSupport
 import RadiusProtocol
 
 /// One load phase against one RADIUS server: Access-Requests (PAP), or Accounting Start+Stop
@@ -199,11 +200,6 @@ final class LoadRun {
             }
         }
     }
-}
-
-struct LoadError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 func monotonicNanos() -> UInt64 {

@@ -1,4 +1,5 @@
 import Glibc
+import RadiusBenchSupport
 
 // The load generator of benchmarks/radius-compare.sh: the same requests, users and pacing for
 // FreeRADIUS and for Ratel. Prints one JSON object per run.
@@ -6,41 +7,12 @@ import Glibc
 //   RadiusLoad auth|acct --port P --secret S --users FILE [--first N] [--count N]
 //              [--concurrency C] [--rate R] [--seconds T] [--sessions PREFIX]
 
-struct Users {
-    var pins: [[UInt8]] = []
-    var passwords: [[UInt8]] = []
-    var count: Int { pins.count }
-
-    /// `ratel pins generate --out` CSV: pin,password,... with a header line.
-    init(csv path: String) throws {
-        guard let file = fopen(path, "r") else { throw LoadError("cannot open \(path)") }
-        defer { fclose(file) }
-        var line: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        var header = true
-        while getline(&line, &capacity, file) > 0, let line {
-            defer { header = false }
-            guard !header else { continue }
-            let fields = String(cString: line).split(separator: ",", maxSplits: 2)
-            guard fields.count >= 2 else { continue }
-            pins.append(Array(fields[0].utf8))
-            passwords.append(Array(fields[1].utf8))
-        }
-        free(line)
-        guard !pins.isEmpty else { throw LoadError("no users in \(path)") }
-    }
-}
-
 func arguments() throws -> LoadRun.Options {
-    var values: [String: String] = [:]
     var list = CommandLine.arguments.dropFirst()
     guard let kindName = list.popFirst(), let kind = LoadRun.Kind(rawValue: kindName) else {
         throw LoadError("usage: RadiusLoad auth|acct --port P --secret S --users FILE [options]")
     }
-    while let flag = list.popFirst() {
-        guard flag.hasPrefix("--"), let value = list.popFirst() else { throw LoadError("expected --flag value, got \(flag)") }
-        values[String(flag.dropFirst(2))] = value
-    }
+    let values = try flagValues(list)
     func integer(_ name: String, _ fallback: Int? = nil) throws -> Int {
         guard let text = values[name] else {
             guard let fallback else { throw LoadError("--\(name) is required") }
