@@ -39,7 +39,8 @@ bench: deps
 bench-ledger: deps
 	cd benchmarks && RATEL_BENCH_POSTGRES="$$(../scripts/start-postgres.sh)" $(SWIFT) package benchmark --no-progress --target LedgerBenchmarks
 
-# Ratel against FreeRADIUS 3.2 with one million accounts, one load generator, alternating in three rounds
+# Ratel against FreeRADIUS 3.2 with one million accounts, one load generator, alternating in three rounds,
+# each with the PAP floor (PAPFloor: the codec alone)
 # (benchmarks/radius-compare.sh; installs freeradius; the first run builds and generates for ~5 min).
 bench-radius: deps
 	benchmarks/radius-compare.sh
