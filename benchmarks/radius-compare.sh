@@ -4,8 +4,8 @@
 # (FreeRADIUS: `files`; Ratel: PAP + rating + a durable reservation), Start+Stop accounting pairs
 # per second (FreeRADIUS: `detail` file, then `sql` on SQLite; Ratel: a durable debit), and
 # Ratel's latency at half its peak. Each round also measures PAPFloor, PAP answered with Ratel's
-# codec and nothing else (raw sockets, then SwiftNIO): the ceiling any Swift design here could
-# approach. Run from the repository root: `make bench-radius`.
+# codec and nothing else (raw sockets; raw sockets with an fdatasynced record per answer; SwiftNIO):
+# the ceilings any Swift design here could approach. Run from the repository root: `make bench-radius`.
 #
 # The machine's speed drifts by a fifth within minutes, so one pair of phases says little: the
 # run alternates FreeRADIUS and Ratel ROUNDS times (3), each Ratel round on a fresh copy of the
@@ -100,8 +100,10 @@ fr_sql() {
 
 floor_round() {
     local transport
-    for transport in sockets nio; do
-        "$FLOOR" "$transport" --port "$FLOOR_AUTH" --secret "$SECRET" --users "$CSV" > "$WORK/floor.log" 2>&1 &
+    for transport in sockets sockets-journal nio; do
+        rm -f "$WORK"/floor-journal.*
+        "$FLOOR" "$transport" --port "$FLOOR_AUTH" --secret "$SECRET" --users "$CSV" --journal "$WORK/floor-journal" \
+            > "$WORK/floor.log" 2>&1 &
         RUNNING=$!
         wait_for "$WORK/floor.log" "papfloor: listening" "PAPFloor ($transport)"
         record "floor_$transport#$ROUND" "$("$LOAD" auth --port "$FLOOR_AUTH" --secret "$SECRET" --users "$CSV" \
@@ -109,6 +111,7 @@ floor_round() {
         kill -9 "$RUNNING"; wait "$RUNNING" 2>/dev/null || true
         RUNNING=""
     done
+    rm -f "$WORK"/floor-journal.*
 }
 
 # Ratel on a fresh copy of the pristine ledger each round, with its shipped retail plan.

@@ -37,21 +37,22 @@ for r in rounds:
           f"{ratio('ratel_auth', 'freeradius_auth', r):.2f}x | {fr_acct['per_second']:,} pairs/s | "
           f"{acct['per_second']:,} pairs/s | {ratio('ratel_acct', 'freeradius_acct_detail', r):.2f}x | "
           f"{half['per_second']:,}/s, {half['p50_ms']} / {half['p99_ms']} ms ({half['max_ms']}) |")
-floored = [r for r in rounds if f"floor_sockets#{r}" in rows and f"floor_nio#{r}" in rows]
+floors = ("floor_sockets", "floor_sockets-journal", "floor_nio")
+floored = [r for r in rounds if all(f"{name}#{r}" in rows for name in floors)]
 if floored:
     print("\nPAP floor: the same requests answered by PAPFloor (Ratel's codec and a table of passwords, "
-          "nothing else), against FreeRADIUS `files` in the same round:\n")
-    print("| round | floor, raw sockets | ratio | floor, SwiftNIO | ratio | Ratel PAP | ratio | Ratel / NIO floor |")
-    print("|---|---|---|---|---|---|---|---|")
+          "nothing else; durable: plus a record per answer fdatasynced before the replies), "
+          "against FreeRADIUS `files` in the same round:\n")
+    print("| round | floor, raw sockets | ratio | floor, raw sockets, durable | ratio | floor, SwiftNIO | ratio | "
+          "Ratel PAP | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in floored:
-        print(f"| {r} | {get('floor_sockets', r)['per_second']:,} auth/s | {ratio('floor_sockets', 'freeradius_auth', r):.2f}x | "
-              f"{get('floor_nio', r)['per_second']:,} auth/s | {ratio('floor_nio', 'freeradius_auth', r):.2f}x | "
-              f"{get('ratel_auth', r)['per_second']:,} auth/s | {ratio('ratel_auth', 'freeradius_auth', r):.2f}x | "
-              f"{ratio('ratel_auth', 'floor_nio', r):.2f} |")
-    medians = [statistics.median(ratio(name, "freeradius_auth", r) for r in floored)
-               for name in ("floor_sockets", "floor_nio", "ratel_auth")]
-    print(f"\nMedians against `files`: floor on raw sockets {medians[0]:.2f}x, on SwiftNIO {medians[1]:.2f}x, "
-          f"Ratel {medians[2]:.2f}x.")
+        cells = [f"{get(name, r)['per_second']:,} auth/s | {ratio(name, 'freeradius_auth', r):.2f}x"
+                 for name in floors + ("ratel_auth",)]
+        print(f"| {r} | " + " | ".join(cells) + " |")
+    medians = [statistics.median(ratio(name, "freeradius_auth", r) for r in floored) for name in floors + ("ratel_auth",)]
+    print(f"\nMedians against `files`: floor on raw sockets {medians[0]:.2f}x, durable {medians[1]:.2f}x, "
+          f"on SwiftNIO {medians[2]:.2f}x; Ratel {medians[3]:.2f}x.")
 if sql:
     print(f"\nFreeRADIUS `sql` (SQLite), measured once: {sql['per_second']:,} pairs/s, "
           f"p50 / p99 {sql['p50_ms']} / {sql['p99_ms']} ms, {sql['lost']} lost.")
@@ -79,7 +80,7 @@ print(f"| Ratel p99 < 5 ms at half its peak | {statistics.median(p99s)} ms ({', 
 
 ratel_faults = sum(faults(get(name, r)) for r in rounds for name in ("ratel_auth", "ratel_acct", "ratel_auth_half_peak"))
 fr_faults = sum(faults(get(name, r)) for r in rounds for name in ("freeradius_auth", "freeradius_acct_detail"))
-floor_faults = sum(faults(get(name, r)) for r in floored for name in ("floor_sockets", "floor_nio"))
+floor_faults = sum(faults(get(name, r)) for r in floored for name in floors)
 print(f"\nRejected, lost or unexpected replies: Ratel {ratel_faults}, FreeRADIUS `files`/`detail` {fr_faults}"
       + (f", PAPFloor {floor_faults}." if floored else "."))
 checks = [rows[f"ratel_ledger_check#{r}"] for r in rounds if f"ratel_ledger_check#{r}" in rows]

@@ -3,15 +3,27 @@ import Foundation
 import RadiusBenchSupport
 
 /// Raw sockets: each thread receives up to `batch` datagrams at once, answers them in order and
-/// sends the replies in one go.
+/// sends the replies in one go. With a journal, each thread first writes a 96-octet record per
+/// answer to a file of its own and fdatasyncs it, as little as a durable reservation can cost.
 enum SocketFloor {
     static let batch = 32
     static let slot = 4097
+    static let journalMebibytes = 64
 
-    static func start(_ floor: Floor, port: UInt16, threads: Int) throws {
-        for _ in 0..<threads {
+    static func start(_ floor: Floor, port: UInt16, threads: Int, journal: String? = nil) throws {
+        for index in 0..<threads {
             let descriptor = try bind(port: port)
-            let thread = Thread { serve(floor, on: descriptor) }
+            var journalDescriptor: Int32 = -1
+            if let journal {
+                journalDescriptor = open("\(journal).\(index)", O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+                guard journalDescriptor >= 0 else { throw LoadError("open \(journal).\(index): errno \(errno)") }
+                // Written through once, so that later writes overwrite allocated blocks and an
+                // fdatasync has no file size or extent to commit to the filesystem's journal.
+                let zeros = [UInt8](repeating: 0, count: 1 << 20)
+                for _ in 0..<journalMebibytes { _ = zeros.withUnsafeBytes { write(journalDescriptor, $0.baseAddress, $0.count) } }
+                _ = fsync(journalDescriptor)
+            }
+            let thread = Thread { [journalDescriptor] in serve(floor, on: descriptor, journal: journalDescriptor) }
             thread.start()
         }
     }
@@ -35,7 +47,10 @@ enum SocketFloor {
         return descriptor
     }
 
-    private static func serve(_ floor: Floor, on descriptor: Int32) {
+    private static func serve(_ floor: Floor, on descriptor: Int32, journal: Int32) {
+        let record = 96
+        let records = UnsafeMutableRawPointer.allocate(byteCount: record * batch, alignment: 16)
+        var journalOffset = 0
         let buffers = UnsafeMutableRawPointer.allocate(byteCount: slot * batch, alignment: 16)
         let senders = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: batch)
         let senderLengths = UnsafeMutablePointer<socklen_t>.allocate(capacity: batch)
@@ -58,7 +73,18 @@ enum SocketFloor {
                 replyLengths[answered] = min(reply.count, slot)
                 receivers[answered] = senders[index]
                 receiverLengths[answered] = senderLengths[index]
+                // A reservation's worth of journal: the request's first octets stand in for its fields.
+                (records + record * answered).copyMemory(from: buffers + slot * index, byteCount: min(record, lengths[index]))
                 answered += 1
+            }
+            if journal >= 0, answered > 0 {
+                // A floor that lost its journal would measure nothing: stop at once.
+                guard pwrite(journal, records, record * answered, off_t(journalOffset)) == record * answered, fdatasync(journal) == 0 else {
+                    FileHandle.standardError.write(Data("PAPFloor: journal write failed: errno \(errno)\n".utf8))
+                    exit(1)
+                }
+                journalOffset += record * answered
+                if journalOffset + record * batch > journalMebibytes << 20 { journalOffset = 0 }
             }
             _ = floor_send(descriptor, replies, replyLengths, receivers, receiverLengths, Int32(answered))
         }

@@ -7,12 +7,14 @@ import RadiusProtocol
 // metrics). radius-compare.sh runs it next to FreeRADIUS `files`; the gap between this and Ratel
 // is what everything Ratel adds to an answer costs.
 //
-//   PAPFloor sockets|nio --port P --secret S --users FILE [--threads N]
+//   PAPFloor sockets|sockets-journal|nio --port P --secret S --users FILE [--threads N] [--journal PATH]
 //
 // `sockets`: a thread per core, each with its own SO_REUSEPORT socket, recvmmsg and sendmmsg of
-// up to 32 datagrams. `nio`: an event loop per core with the socket setup `ratel serve` uses.
+// up to 32 datagrams. `sockets-journal`: the same, each thread making its answers durable first
+// (a record each in PATH.<thread>, fdatasynced per read). `nio`: an event loop per core with the
+// socket setup `ratel serve` uses.
 
-enum Transport: String { case sockets, nio }
+enum Transport: String { case sockets, nio, journal = "sockets-journal" }
 
 struct Floor: Sendable {
     let secret: [UInt8]
@@ -37,7 +39,7 @@ struct Floor: Sendable {
 do {
     var words = CommandLine.arguments.dropFirst()
     guard let name = words.popFirst(), let transport = Transport(rawValue: name) else {
-        throw LoadError("usage: PAPFloor sockets|nio --port P --secret S --users FILE [--threads N]")
+        throw LoadError("usage: PAPFloor sockets|sockets-journal|nio --port P --secret S --users FILE [--threads N] [--journal PATH]")
     }
     let values = try flagValues(words)
     guard let usersPath = values["users"], let secret = values["secret"], let port = values["port"].flatMap(UInt16.init) else {
@@ -55,6 +57,9 @@ do {
     switch transport {
     case .sockets: try SocketFloor.start(floor, port: port, threads: threads)
     case .nio: try NIOFloor.start(floor, port: port, threads: threads)
+    case .journal:
+        guard let path = values["journal"] else { throw LoadError("sockets-journal needs --journal PATH") }
+        try SocketFloor.start(floor, port: port, threads: threads, journal: path)
     }
     FileHandle.standardOutput.write(Data("papfloor: listening on 127.0.0.1:\(port) (\(transport.rawValue), \(threads) threads, \(users.count) users)\n".utf8))
     while true { sleep(3600) }
