@@ -45,9 +45,10 @@ let package = Package(
             dependencies: [.product(name: "RadiusProtocol", package: "ratel"), "RadiusBenchSupport"],
             path: "Benchmarks/RadiusLoad"
         ),
-        // The least a PAP answer costs in Swift with Ratel's own codec (no rating, no ledger), on raw
-        // sockets and on SwiftNIO: radius-compare.sh runs it next to FreeRADIUS `files`, so the
-        // report shows how much of the PAP budget is left for everything Ratel adds.
+        // The least a PAP answer costs in Swift with Ratel's own codec (no rating, no ledger): on raw
+        // sockets, on raw sockets with an fdatasynced record per answer, and on SwiftNIO.
+        // radius-compare.sh runs it next to FreeRADIUS `files`, so the report shows how much of the
+        // PAP budget is left for everything Ratel adds.
         .executableTarget(
             name: "PAPFloor",
             dependencies: [.product(name: "RadiusProtocol", package: "ratel"), "CFloorDatagrams", "RadiusBenchSupport",
