@@ -61,6 +61,8 @@ final class GroupCommit: Sendable {
         }
     }
 
+    var hasFailed: Bool { state.withLock { $0.failure != nil } }
+
     /// The ticket that covers everything appended so far, if some of it is not durable yet.
     func undurableTicket() -> UInt64? {
         state.withLock { state in state.appended > state.durable ? state.appended : nil }

@@ -55,6 +55,10 @@ public protocol LedgerStore: Sendable {
     /// True when every operation is decided in memory and never suspends before it is queued
     /// for disk, so a caller may run many of them in one task under a `DeferredDurability`.
     var decidesInMemory: Bool { get }
+    /// True once a write has failed in a way that makes the store refuse every later operation
+    /// until it is reopened (the embedded store: its book is then ahead of its disk). A store
+    /// whose operations fail one by one, as a database round trip does, never says so.
+    var refusesEverything: Bool { get }
     /// Verifies every invariant against what is stored.
     func check() async throws(LedgerError) -> LedgerReport
     func close() async
@@ -62,6 +66,7 @@ public protocol LedgerStore: Sendable {
 
 extension LedgerStore {
     public var decidesInMemory: Bool { false }
+    public var refusesEverything: Bool { false }
 
     public func accounts(ids: [Int64]) async throws(LedgerError) -> [Account] {
         var found: [Account] = []

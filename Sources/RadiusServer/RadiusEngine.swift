@@ -150,6 +150,10 @@ public final class RadiusEngine: Sendable {
         do {
             switch packet.code {
             case .statusServer:
+                // Status-Server says whether this server can answer (RFC 5997): a proxy or NAS
+                // that hears it sends calls here, and with a failed ledger every one would go
+                // unanswered. Silence lets it fail over.
+                if store.refusesEverything { return dropped(listener, client, "ledger_failure", nil) }
                 metrics.request(listener.rawValue, nas: client.name, outcome: "status_server")
                 let code: RadiusCode = listener == .authentication ? .accessAccept : .accountingResponse
                 return try encode(code, packet, client, proxyStates, messageAuthenticator: true, listener)

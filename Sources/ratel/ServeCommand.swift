@@ -43,6 +43,10 @@ struct ServeCommand: AsyncParsableCommand {
     var metricsListen: String?
 
     func run() async throws {
+        // A file-size limit (ulimit -f) reached by the ledger's log should fail that write, which
+        // the ledger reports and survives, rather than kill the server mid-commit (SIGXFSZ's
+        // default), as PostgreSQL also ignores it.
+        signal(SIGXFSZ, SIG_IGN)
         var settings = try config.map { path throws(ConfigurationError) in try ServeConfiguration.load(path: path) } ?? ServeConfiguration()
         if let dataDirectory { settings.dataDirectory = dataDirectory }
         if let databaseURL { settings.databaseURL = databaseURL }

@@ -9,6 +9,8 @@ final class RatelServer {
     /// A PostgreSQL ledger instead of the SQLite one in `data`.
     let database: String?
     let process = Process()
+    /// Runs the server under this file-size limit (ulimit -f, in octets): writes beyond it fail.
+    var fileSizeLimit: Int?
     private let output = Output()
     var authV4 = 0, authV6 = 0, acctV4 = 0, acctV6 = 0, metrics = 0
 
@@ -76,8 +78,15 @@ final class RatelServer {
     }
 
     func start() throws {
-        process.executableURL = try Tool.ratelExecutable
-        process.arguments = ["serve", "--config", data + "/ratel.toml"] + storeArguments
+        let serve = ["serve", "--config", data + "/ratel.toml"] + storeArguments
+        if let fileSizeLimit {
+            // prlimit runs the command in its own process, so `process` is the server itself.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--fsize=\(fileSizeLimit)", try Tool.ratelExecutable.path] + serve
+        } else {
+            process.executableURL = try Tool.ratelExecutable
+            process.arguments = serve
+        }
         process.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

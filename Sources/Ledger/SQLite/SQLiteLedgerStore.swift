@@ -98,6 +98,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     public var decidesInMemory: Bool { true }
+    public var refusesEverything: Bool { journal.hasFailed }
 
     /// A lock just released can still be held for a moment by a child another thread is
     /// spawning (it has a copy of every descriptor until its exec closes them), and a restart
