@@ -40,18 +40,17 @@ for r in rounds:
 # Older results have no durable floor, the oldest no floor at all: the table shows what was measured.
 floor_names = {"floor_sockets": "raw sockets", "floor_sockets-journal": "raw sockets, durable", "floor_nio": "SwiftNIO"}
 floors = tuple(name for name in floor_names if rounds and all(f"{name}#{r}" in rows for r in rounds))
-floored = rounds if floors else []
-if floored:
+if floors:
     print("\nPAP floor: the same requests answered by PAPFloor (Ratel's codec and a table of passwords, "
           "nothing else; durable: plus a record per answer fdatasynced before the replies), "
           "against FreeRADIUS `files` in the same round:\n")
     print("| round | " + " | ".join(f"floor, {floor_names[name]} | ratio" for name in floors) + " | Ratel PAP | ratio |")
     print("|---|" + "---|---|" * (len(floors) + 1))
-    for r in floored:
+    for r in rounds:
         cells = [f"{get(name, r)['per_second']:,} auth/s | {ratio(name, 'freeradius_auth', r):.2f}x"
                  for name in floors + ("ratel_auth",)]
         print(f"| {r} | " + " | ".join(cells) + " |")
-    medians = [f"{floor_names.get(name, 'Ratel')} {statistics.median(ratio(name, 'freeradius_auth', r) for r in floored):.2f}x"
+    medians = [f"{floor_names.get(name, 'Ratel')} {statistics.median(ratio(name, 'freeradius_auth', r) for r in rounds):.2f}x"
                for name in floors + ("ratel_auth",)]
     print(f"\nMedians against `files`: floor on {'; on '.join(medians[:-1])}; {medians[-1]}.")
 if sql:
@@ -81,9 +80,9 @@ print(f"| Ratel p99 < 5 ms at half its peak | {statistics.median(p99s)} ms ({', 
 
 ratel_faults = sum(faults(get(name, r)) for r in rounds for name in ("ratel_auth", "ratel_acct", "ratel_auth_half_peak"))
 fr_faults = sum(faults(get(name, r)) for r in rounds for name in ("freeradius_auth", "freeradius_acct_detail"))
-floor_faults = sum(faults(get(name, r)) for r in floored for name in floors)
+floor_faults = sum(faults(get(name, r)) for r in rounds for name in floors)
 print(f"\nRejected, lost or unexpected replies: Ratel {ratel_faults}, FreeRADIUS `files`/`detail` {fr_faults}"
-      + (f", PAPFloor {floor_faults}." if floored else "."))
+      + (f", PAPFloor {floor_faults}." if floors else "."))
 checks = [rows[f"ratel_ledger_check#{r}"] for r in rounds if f"ratel_ledger_check#{r}" in rows]
 if checks:
     print(f"Ratel's ledger after each round: {sum(c['problems'] for c in checks)} problems, "

@@ -146,12 +146,17 @@ final class RatelServer {
             "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:\(metrics)\(path)').read().decode())"]).stdout
     }
 
+    /// The value of one series on /metrics (`name` or `name{labels}`, as printed), -1 if absent.
+    func metric(_ series: String) throws -> Int {
+        let line = try get("/metrics").split(separator: "\n").first { $0.hasPrefix(series + " ") }
+        return line.flatMap { Double($0.dropFirst(series.count + 1)) }.map { Int($0) } ?? -1
+    }
+
     /// A gauge's value once it reaches `atLeast`: gauges are set by the sweep, every few seconds.
     func gauge(_ name: String, atLeast: Int) throws -> Int {
         var last = -1
         for _ in 0..<60 {
-            let line = try get("/metrics").split(separator: "\n").first { $0.hasPrefix(name + " ") }
-            last = line.flatMap { Double($0.dropFirst(name.count + 1)) }.map { Int($0) } ?? -1
+            last = try metric(name)
             if last >= atLeast { return last }
             Thread.sleep(forTimeInterval: 0.25)
         }
