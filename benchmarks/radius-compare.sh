@@ -90,12 +90,29 @@ record() { # label, JSON from RadiusLoad
     echo "  $1: $2"
 }
 
+# A process's CPU time so far (every thread, user and system), in seconds: /proc/PID/stat after
+# the command name, whose parentheses may hold spaces, has utime and stime as fields 12 and 13.
+TICKS=$(getconf CLK_TCK)
+cpu_seconds() { # pid
+    sed 's/^.*) //' "/proc/$1/stat" | awk -v ticks="$TICKS" '{ printf "%.3f", ($12 + $13) / ticks }'
+}
+# Runs a phase (a RadiusLoad command line) and records it with the server's CPU time during it,
+# so the report can give both sides' CPU per request: the machine is shared with the generator.
+record_served() { # label, server pid, command...
+    local label=$1 pid=$2 before result
+    shift 2
+    before=$(cpu_seconds "$pid")
+    result=$("$@")
+    record "$label" "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["server_cpu_s"]=round(float(sys.argv[3])-float(sys.argv[2]),3); print(json.dumps(d, separators=(",", ":")))' \
+        "$result" "$before" "$(cpu_seconds "$pid")")"
+}
+
 fr_files_detail() {
-    record "freeradius_auth#$ROUND" "$(load auth $FR_AUTH --concurrency "$CONCURRENCY" --sessions "fr$ROUND-$TAG")"
-    record "freeradius_acct_detail#$ROUND" "$(load acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "fr$ROUND-$TAG")"
+    record_served "freeradius_auth#$ROUND" "$RUNNING" load auth $FR_AUTH --concurrency "$CONCURRENCY" --sessions "fr$ROUND-$TAG"
+    record_served "freeradius_acct_detail#$ROUND" "$RUNNING" load acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "fr$ROUND-$TAG"
 }
 fr_sql() {
-    record freeradius_acct_sql "$(load acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "frsql-$TAG")"
+    record_served freeradius_acct_sql "$RUNNING" load acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "frsql-$TAG"
 }
 
 floor_round() {
@@ -106,8 +123,8 @@ floor_round() {
             > "$WORK/floor.log" 2>&1 &
         RUNNING=$!
         wait_for "$WORK/floor.log" "papfloor: listening" "PAPFloor ($transport)"
-        record "floor_$transport#$ROUND" "$("$LOAD" auth --port "$FLOOR_AUTH" --secret "$SECRET" --users "$CSV" \
-            --seconds "$FLOOR_SECONDS" --concurrency "$CONCURRENCY" --sessions "fl$ROUND-$TAG")"
+        record_served "floor_$transport#$ROUND" "$RUNNING" "$LOAD" auth --port "$FLOOR_AUTH" --secret "$SECRET" --users "$CSV" \
+            --seconds "$FLOOR_SECONDS" --concurrency "$CONCURRENCY" --sessions "fl$ROUND-$TAG"
         kill -9 "$RUNNING"; wait "$RUNNING" 2>/dev/null || true
         RUNNING=""
     done
@@ -142,16 +159,16 @@ ratel_round() {
     RATEL_PID=$!
     RUNNING=$RATEL_PID
     wait_for "$DATA/serve.log" "ratel: clients:" "ratel serve"
-    local auth authorised peak
-    auth=$(load auth $RATEL_AUTH --concurrency "$CONCURRENCY" --sessions "rt$ROUND-$TAG")
-    record "ratel_auth#$ROUND" "$auth"
-    authorised=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["completed"])' "$auth")
-    peak=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["per_second"])' "$auth")
+    local authorised peak
+    record_served "ratel_auth#$ROUND" "$RATEL_PID" load auth $RATEL_AUTH --concurrency "$CONCURRENCY" --sessions "rt$ROUND-$TAG"
+    authorised=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["result"]["completed"])' "$(tail -1 "$RESULTS")")
+    peak=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["result"]["per_second"])' "$(tail -1 "$RESULTS")")
     # Start+Stop for the calls just authorised: each Stop commits its reservation as a debit.
-    record "ratel_acct#$ROUND" "$(load acct $RATEL_ACCT --concurrency "$CONCURRENCY" --sessions "rt$ROUND-$TAG" --count "$authorised")"
+    record_served "ratel_acct#$ROUND" "$RATEL_PID" load acct $RATEL_ACCT --concurrency "$CONCURRENCY" --sessions "rt$ROUND-$TAG" \
+        --count "$authorised"
     # Half of the peak, paced (open loop), on accounts not used yet: the latency an operator sees.
-    record "ratel_auth_half_peak#$ROUND" "$(load auth $RATEL_AUTH --concurrency 4096 --rate $((peak / 2)) --first "$authorised" \
-        --sessions "rth$ROUND-$TAG")"
+    record_served "ratel_auth_half_peak#$ROUND" "$RATEL_PID" load auth $RATEL_AUTH --concurrency 4096 --rate $((peak / 2)) \
+        --first "$authorised" --sessions "rth$ROUND-$TAG"
     kill -TERM "$RATEL_PID"; wait "$RATEL_PID" 2>/dev/null || true
     RUNNING=""
     "$RATEL" ledger check --data "$DATA" > "$WORK/ledger-check.json"

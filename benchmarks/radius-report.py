@@ -53,6 +53,21 @@ if floors:
     medians = [f"{floor_names.get(name, 'Ratel')} {statistics.median(ratio(name, 'freeradius_auth', r) for r in rounds):.2f}x"
                for name in floors + ("ratel_auth",)]
     print(f"\nMedians against `files`: floor on {'; on '.join(medians[:-1])}; {medians[-1]}.")
+# CPU time per answered request (per Start+Stop pair for accounting), the server's and the load
+# generator's: on two shared cores, a server's rate follows from what both spend on each request.
+cpu_phases = [("freeradius_auth", "FreeRADIUS `files`"), ("ratel_auth", "Ratel PAP"), ("floor_nio", "floor, SwiftNIO"),
+              ("freeradius_acct_detail", "FreeRADIUS `detail` (pair)"), ("ratel_acct", "Ratel Start+Stop (pair)")]
+cpu_phases = [(name, title) for name, title in cpu_phases
+              if rounds and all("server_cpu_s" in rows.get(f"{name}#{r}", {}) for r in rounds)]
+if cpu_phases:
+    print("\nCPU per request, server / load generator (µs; accounting per Start+Stop pair), median of the rounds:\n")
+    print("| " + " | ".join(title for _, title in cpu_phases) + " |")
+    print("|" + "---|" * len(cpu_phases))
+
+    def per_request(name, key):
+        return statistics.median(get(name, r)[key] * 1e6 / max(1, get(name, r)["completed"]) for r in rounds)
+    print("| " + " | ".join(f"{per_request(name, 'server_cpu_s'):.1f} / {per_request(name, 'generator_cpu_s'):.1f}"
+                            for name, _ in cpu_phases) + " |")
 if sql:
     print(f"\nFreeRADIUS `sql` (SQLite), measured once: {sql['per_second']:,} pairs/s, "
           f"p50 / p99 {sql['p50_ms']} / {sql['p99_ms']} ms, {sql['lost']} lost.")
