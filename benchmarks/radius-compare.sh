@@ -93,8 +93,8 @@ record() { # label, JSON from RadiusLoad
 # A process's CPU time so far (every thread, user and system), in seconds: /proc/PID/stat after
 # the command name, whose parentheses may hold spaces, has utime and stime as fields 12 and 13.
 TICKS=$(getconf CLK_TCK)
-cpu_seconds() { # pid
-    sed 's/^.*) //' "/proc/$1/stat" | awk -v ticks="$TICKS" '{ printf "%.3f", ($12 + $13) / ticks }'
+cpu_seconds() { # pid; nothing if it is gone
+    sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk -v ticks="$TICKS" '{ printf "%.3f", ($12 + $13) / ticks }' || true
 }
 # Runs a phase (a RadiusLoad command line) and records it with the server's CPU time during it,
 # so the report can give both sides' CPU per request: the machine is shared with the generator.
@@ -103,8 +103,10 @@ record_served() { # label, server pid, command...
     shift 2
     before=$(cpu_seconds "$pid")
     result=$("$@")
-    record "$label" "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["server_cpu_s"]=round(float(sys.argv[3])-float(sys.argv[2]),3); print(json.dumps(d, separators=(",", ":")))' \
-        "$result" "$before" "$(cpu_seconds "$pid")")"
+    # A server that died during the phase has no CPU figure; its lost requests say what happened.
+    record "$label" "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])
+if sys.argv[2] and sys.argv[3]: d["server_cpu_s"]=round(float(sys.argv[3])-float(sys.argv[2]),3)
+print(json.dumps(d, separators=(",", ":")))' "$result" "$before" "$(cpu_seconds "$pid")")"
 }
 
 fr_files_detail() {
