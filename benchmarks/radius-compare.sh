@@ -98,15 +98,18 @@ cpu_seconds() { # pid; nothing if it is gone
 }
 # Runs a phase (a RadiusLoad command line) and records it with the server's CPU time during it,
 # so the report can give both sides' CPU per request: the machine is shared with the generator.
+# The recorded JSON is left in PHASE for the phases that depend on it.
+PHASE=""
 record_served() { # label, server pid, command...
     local label=$1 pid=$2 before result
     shift 2
     before=$(cpu_seconds "$pid")
     result=$("$@")
     # A server that died during the phase has no CPU figure; its lost requests say what happened.
-    record "$label" "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])
+    PHASE=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])
 if sys.argv[2] and sys.argv[3]: d["server_cpu_s"]=round(float(sys.argv[3])-float(sys.argv[2]),3)
-print(json.dumps(d, separators=(",", ":")))' "$result" "$before" "$(cpu_seconds "$pid")")"
+print(json.dumps(d, separators=(",", ":")))' "$result" "$before" "$(cpu_seconds "$pid")")
+    record "$label" "$PHASE"
 }
 
 fr_files_detail() {
@@ -163,8 +166,8 @@ ratel_round() {
     wait_for "$DATA/serve.log" "ratel: clients:" "ratel serve"
     local authorised peak
     record_served "ratel_auth#$ROUND" "$RATEL_PID" load auth $RATEL_AUTH --concurrency "$CONCURRENCY" --sessions "rt$ROUND-$TAG"
-    authorised=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["result"]["completed"])' "$(tail -1 "$RESULTS")")
-    peak=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["result"]["per_second"])' "$(tail -1 "$RESULTS")")
+    authorised=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["completed"])' "$PHASE")
+    peak=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["per_second"])' "$PHASE")
     # Start+Stop for the calls just authorised: each Stop commits its reservation as a debit.
     record_served "ratel_acct#$ROUND" "$RATEL_PID" load acct $RATEL_ACCT --concurrency "$CONCURRENCY" --sessions "rt$ROUND-$TAG" \
         --count "$authorised"
