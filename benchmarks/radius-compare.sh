@@ -96,19 +96,29 @@ TICKS=$(getconf CLK_TCK)
 cpu_seconds() { # pid; nothing if it is gone
     sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk -v ticks="$TICKS" '{ printf "%.3f", ($12 + $13) / ticks }' || true
 }
+# How long a process's threads have waited, runnable, for a CPU so far (the second field of each
+# thread's schedstat, nanoseconds), in seconds; nothing if it is gone. Threads that end during a
+# phase take their share with them: the servers here keep theirs for their lifetime.
+wait_seconds() { # pid
+    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ waited += $2 } END { if (NR) printf "%.3f", waited / 1e9 }' || true
+}
 # Runs a phase (a RadiusLoad command line) and records it with the server's CPU time during it,
 # so the report can give both sides' CPU per request: the machine is shared with the generator.
+# Also how long the server's threads waited for a CPU: a latency tail on two shared cores can be
+# a queue for the CPU rather than anything the server does.
 # The recorded JSON is left in PHASE for the phases that depend on it.
 PHASE=""
 record_served() { # label, server pid, command...
-    local label=$1 pid=$2 before result
+    local label=$1 pid=$2 before waited result
     shift 2
     before=$(cpu_seconds "$pid")
+    waited=$(wait_seconds "$pid")
     result=$("$@")
     # A server that died during the phase has no CPU figure; its lost requests say what happened.
     PHASE=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])
 if sys.argv[2] and sys.argv[3]: d["server_cpu_s"]=round(float(sys.argv[3])-float(sys.argv[2]),3)
-print(json.dumps(d, separators=(",", ":")))' "$result" "$before" "$(cpu_seconds "$pid")")
+if sys.argv[4] and sys.argv[5]: d["server_wait_s"]=round(float(sys.argv[5])-float(sys.argv[4]),3)
+print(json.dumps(d, separators=(",", ":")))' "$result" "$before" "$(cpu_seconds "$pid")" "$waited" "$(wait_seconds "$pid")")
     record "$label" "$PHASE"
 }
 

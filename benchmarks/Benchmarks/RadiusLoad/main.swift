@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import RadiusBenchSupport
 
@@ -35,14 +36,31 @@ func percentile(_ sorted: [UInt32], _ fraction: Double) -> Double {
     return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]) / 1000
 }
 
+/// How long this process's threads have waited, runnable, for a CPU (Linux schedstat, second
+/// field, nanoseconds), in seconds: on two cores shared with the server, the generator's own
+/// waits are part of every latency it measures. Nil where schedstat is not available.
+func runQueueWaitSeconds() -> Double? {
+    guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return nil }
+    var nanoseconds: UInt64 = 0
+    for task in tasks {
+        guard let text = try? String(contentsOfFile: "/proc/self/task/\(task)/schedstat", encoding: .utf8) else { continue }
+        let fields = text.split(separator: " ")
+        guard fields.count >= 2, let waited = UInt64(fields[1]) else { return nil }
+        nanoseconds += waited
+    }
+    return Double(nanoseconds) / 1e9
+}
+
 do {
     let options = try arguments()
+    let waitBefore = runQueueWaitSeconds()
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     let cpuBefore = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     let result = try LoadRun(options).run()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6 - cpuBefore
+    let waited = runQueueWaitSeconds().flatMap { after in waitBefore.map { after - $0 } }
     let sorted = result.latenciesMicros.sorted()
     let perSecond = Double(result.completed) / max(result.elapsed, 0.001)
     func fixed(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
@@ -51,7 +69,8 @@ do {
         "sent":\(result.sent),"accepted":\(result.accepted),"rejected":\(result.rejected),"other":\(result.other),\
         "lost":\(result.lost),"seconds":\(fixed(result.elapsed)),"concurrency":\(options.concurrency),\
         "rate":\(options.rate.map(String.init) ?? "null"),"p50_ms":\(fixed(percentile(sorted, 0.50))),\
-        "p99_ms":\(fixed(percentile(sorted, 0.99))),"max_ms":\(fixed(percentile(sorted, 1.0))),"generator_cpu_s":\(fixed(cpu))}
+        "p99_ms":\(fixed(percentile(sorted, 0.99))),"max_ms":\(fixed(percentile(sorted, 1.0))),"generator_cpu_s":\(fixed(cpu))\
+        \(waited.map { ",\"generator_wait_s\":\(fixed($0))" } ?? "")}
         """)
 } catch {
     printError("RadiusLoad: \(error)\n")
