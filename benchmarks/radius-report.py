@@ -73,13 +73,16 @@ if cpu_phases:
 # Time spent runnable but waiting for a CPU during the half-peak phase, as a share of the phase:
 # on two cores shared by server and generator, a latency tail there is a queue for the CPU when
 # these are high, and the generator's own waits are inside every latency it measures.
-if rounds and all({"server_wait_s", "generator_wait_s"} <= get("ratel_auth_half_peak", r).keys() for r in rounds):
-    print("\nAt half peak, time waiting for a CPU as a share of the phase (all threads summed), against the p99:\n")
-    print("| round | Ratel's threads | load generator's | p99 |")
-    print("|---|---|---|---|")
+if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("ratel_auth_half_peak", r).keys()
+                  for r in rounds):
+    print("\nAt half peak: Ratel's CPU per request, and time waiting for a CPU as a share of the phase "
+          "(all threads summed), against the p99:\n")
+    print("| round | Ratel CPU per request | Ratel's threads waiting | load generator's waiting | p99 |")
+    print("|---|---|---|---|---|")
     for r in rounds:
         half = get("ratel_auth_half_peak", r)
-        print(f"| {r} | {100 * half['server_wait_s'] / half['seconds']:.1f}% | "
+        print(f"| {r} | {half['server_cpu_s'] * 1e6 / max(1, half['completed']):.1f} µs | "
+              f"{100 * half['server_wait_s'] / half['seconds']:.1f}% | "
               f"{100 * half['generator_wait_s'] / half['seconds']:.1f}% | {half['p99_ms']} ms |")
 if sql:
     print(f"\nFreeRADIUS `sql` (SQLite), measured once: {sql['per_second']:,} pairs/s, "

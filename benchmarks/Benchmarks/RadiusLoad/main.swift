@@ -38,7 +38,8 @@ func percentile(_ sorted: [UInt32], _ fraction: Double) -> Double {
 
 /// How long this process's threads have waited, runnable, for a CPU (Linux schedstat, second
 /// field, nanoseconds), in seconds: on two cores shared with the server, the generator's own
-/// waits are part of every latency it measures. Nil where schedstat is not available.
+/// waits are part of every latency it measures. Nil where schedstat is not available. The generator
+/// runs on this one thread, so no thread ends (taking its share with it) between two readings.
 func runQueueWaitSeconds() -> Double? {
     guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return nil }
     var nanoseconds: UInt64 = 0
