@@ -53,6 +53,11 @@ if floors:
     medians = [f"{floor_names.get(name, 'Ratel')} {statistics.median(ratio(name, 'freeradius_auth', r) for r in rounds):.2f}x"
                for name in floors + ("ratel_auth",)]
     print(f"\nMedians against `files`: floor on {'; on '.join(medians[:-1])}; {medians[-1]}.")
+def micros_per_request(result, key):
+    """A phase's CPU time (`key`: server_cpu_s or generator_cpu_s) per answered request, µs."""
+    return result[key] * 1e6 / max(1, result["completed"])
+
+
 # CPU time per answered request (per Start+Stop pair for accounting), the server's and the load
 # generator's: on two shared cores, a server's rate follows from what both spend on each request.
 # A phase without the figure in every round (older results, a server that died) is left out.
@@ -67,7 +72,7 @@ if cpu_phases:
     print("|" + "---|" * len(cpu_phases))
 
     def per_request(name, key):
-        return statistics.median(get(name, r)[key] * 1e6 / max(1, get(name, r)["completed"]) for r in rounds)
+        return statistics.median(micros_per_request(get(name, r), key) for r in rounds)
     print("| " + " | ".join(f"{per_request(name, 'server_cpu_s'):.1f} / {per_request(name, 'generator_cpu_s'):.1f}"
                             for name, _ in cpu_phases) + " |")
 # Time spent runnable but waiting for a CPU during the half-peak phase, as a share of the phase:
@@ -81,7 +86,7 @@ if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("
     print("|---|---|---|---|---|")
     for r in rounds:
         half = get("ratel_auth_half_peak", r)
-        print(f"| {r} | {half['server_cpu_s'] * 1e6 / max(1, half['completed']):.1f} µs | "
+        print(f"| {r} | {micros_per_request(half, 'server_cpu_s'):.1f} µs | "
               f"{100 * half['server_wait_s'] / half['seconds']:.1f}% | "
               f"{100 * half['generator_wait_s'] / half['seconds']:.1f}% | {half['p99_ms']} ms |")
 if sql:

@@ -52,15 +52,18 @@ func runQueueWaitSeconds() -> Double? {
     return Double(nanoseconds) / 1e9
 }
 
-do {
-    let options = try arguments()
-    let waitBefore = runQueueWaitSeconds()
+/// This process's CPU time so far, user and system, in seconds.
+func cpuSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
-    let cpuBefore = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+do {
+    let options = try arguments()
+    let (cpuBefore, waitBefore) = (cpuSeconds(), runQueueWaitSeconds())
     let result = try LoadRun(options).run()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6 - cpuBefore
+    let cpu = cpuSeconds() - cpuBefore
     let waited = runQueueWaitSeconds().flatMap { after in waitBefore.map { after - $0 } }
     let sorted = result.latenciesMicros.sorted()
     let perSecond = Double(result.completed) / max(result.elapsed, 0.001)
