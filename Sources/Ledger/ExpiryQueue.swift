@@ -1,12 +1,12 @@
 import HeapModule
 
-/// When something keyed by a reservation key falls due: an open reservation in the book, a live
-/// call in the RADIUS server.
-public struct Expiry: Sendable, Equatable {
+/// When something falls due: an open reservation in the book (by key), a live call in the
+/// RADIUS server (by reservation number).
+public struct Expiry<Key: Hashable & Sendable>: Sendable, Equatable {
     public let at: Int64
-    public let key: String
+    public let key: Key
 
-    public init(at: Int64, key: String) {
+    public init(at: Int64, key: Key) {
         self.at = at
         self.key = key
     }
@@ -16,26 +16,26 @@ public struct Expiry: Sendable, Equatable {
 /// reservation grew by copying all of its hundreds of thousands of entries at once, under the
 /// lock every request takes (a 100 ms stall in the benchmark's latency phase); here only one
 /// second's bucket, or the short heap of seconds, ever grows at a time.
-public struct ExpiryQueue: Sendable {
-    private var buckets: [Int64: [String]] = [:]
+public struct ExpiryQueue<Key: Hashable & Sendable>: Sendable {
+    private var buckets: [Int64: [Key]] = [:]
     /// The seconds that have a bucket.
     private var seconds = Heap<Int64>()
 
     public init() {}
 
-    public mutating func insert(_ expiry: Expiry) {
+    public mutating func insert(_ expiry: Expiry<Key>) {
         if buckets[expiry.at] == nil { seconds.insert(expiry.at) }
         buckets[expiry.at, default: []].append(expiry.key)
     }
 
     /// Every key still queued, once per time it was queued: each open reservation's, and some
     /// whose reservation has since closed or moved.
-    public var keys: FlattenSequence<Dictionary<Int64, [String]>.Values> { buckets.values.joined() }
+    public var keys: FlattenSequence<Dictionary<Int64, [Key]>.Values> { buckets.values.joined() }
 
     /// Takes out everything due at or before `now`, earliest second first. Entries are not
     /// removed when their call ends or moves: the caller checks each against what it holds.
-    public mutating func removeDue(now: Int64) -> [Expiry] {
-        var due: [Expiry] = []
+    public mutating func removeDue(now: Int64) -> [Expiry<Key>] {
+        var due: [Expiry<Key>] = []
         while let second = seconds.min, second <= now {
             _ = seconds.popMin()
             for key in buckets.removeValue(forKey: second) ?? [] { due.append(Expiry(at: second, key: key)) }

@@ -18,7 +18,7 @@ public struct LedgerBook: Sendable {
     /// Open reservations by expiry, so that a sweep touches only what is due rather than every
     /// reservation ever made (under the lock every request needs). An entry whose reservation has
     /// closed, or moved its expiry, is dropped when it comes up.
-    var expiries = ExpiryQueue()
+    var expiries = ExpiryQueue<String>()
     /// Open reservations per account, by account index: how many, and how many micros they
     /// hold. An array beside `accounts` rather than a dictionary: no hashing, and no table of a
     /// million buckets touched at random (each first touch a page fault on a fresh server).

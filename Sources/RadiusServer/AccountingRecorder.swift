@@ -49,12 +49,12 @@ struct AccountingRecorder: Sendable {
             }
             return try await stop(fields, client: client, event: event, now: now)
         case StatusType.failed?:
-            guard let key = try await reservation(fields, client: client)?.key else { return "failed_unmatched" }
+            guard let failed = try await reservation(fields, client: client) else { return "failed_unmatched" }
             let record = CallRecord(status: "failed", start: event, duration: 0, billedSeconds: 0, prefix: "", rule: "",
                                     ratedMicros: 0, sessionID: fields.acctSessionID ?? "", terminateCause: fields.terminateCause,
                                     disconnectCause: fields.ciscoDisconnectCause)
-            _ = try await store.commit(key: key, cost: 0, details: record.json, at: now)
-            liveCalls.ended(key)
+            _ = try await store.commit(key: failed.key, cost: 0, details: record.json, at: now)
+            liveCalls.ended(failed.id)
             return "failed"
         default:
             return "other"
@@ -89,7 +89,7 @@ struct AccountingRecorder: Sendable {
         }
         let key = reservation.key
         let account = try await store.account(id: reservation.accountID)
-        let answeredAt = liveCalls.answerTime(of: key)
+        let answeredAt = liveCalls.answerTime(of: reservation.id)
         let duration = fields.sessionTime.map(Int64.init) ?? max(0, event - (answeredAt ?? reservation.openedAt))
         let start = event - duration
         var record = CallRecord(status: "stop", start: start, duration: duration, billedSeconds: 0, prefix: "", rule: "",
@@ -111,7 +111,7 @@ struct AccountingRecorder: Sendable {
             record.status = "unrated"
         }
         _ = try await store.commit(key: key, cost: cost, details: record.json, at: now)
-        liveCalls.ended(key)
+        liveCalls.ended(reservation.id)
         return "stop"
     }
 

@@ -19,7 +19,7 @@ public final class CallControl: Sendable {
 
     private struct Memory {
         /// Calls a review's Disconnect-Request ended or is ending, so the next review sends no other.
-        var ending: Set<String> = []
+        var ending: Set<Int64> = []
         /// Each account's balance at the last review; grants are re-planned only when it changes.
         var balances: [Int64: Int64] = [:]
     }
@@ -39,7 +39,7 @@ public final class CallControl: Sendable {
 
     /// Sends a Disconnect-Request for the live call `key`; nil when there is no such call.
     public func end(key: String) async -> ControlOutcome? {
-        guard let call = liveCalls.call(key) else { return nil }
+        guard let reservation = try? await store.reservation(key: key), let call = liveCalls.call(reservation.id) else { return nil }
         return await disconnect(call, why: "operator")
     }
 
@@ -71,7 +71,7 @@ public final class CallControl: Sendable {
             for account in accounts {
                 if account.status != .active || (account.expiresAt.map { $0 <= now } ?? false) {
                     let fresh = liveCalls.calls(ofAccount: account.id).filter { call in
-                        memory.withLock { $0.ending.insert(call.reservation.key).inserted }
+                        memory.withLock { $0.ending.insert(call.reservation.id).inserted }
                     }
                     await withDiscardingTaskGroup { group in
                         for call in fresh { group.addTask { _ = await self.disconnect(call, why: "account_\(account.status.rawValue)") } }
@@ -103,7 +103,7 @@ public final class CallControl: Sendable {
         let level: Logger.Level = outcome.callEnded ? .info : .warning
         logger.log(level: level, "Disconnect-Request", metadata: ["nas": "\(client.name)", "call": "\(key)",
                                                                  "why": "\(why)", "outcome": "\(outcome.label)"])
-        if !outcome.callEnded { memory.withLock { _ = $0.ending.remove(key) } }
+        if !outcome.callEnded { memory.withLock { _ = $0.ending.remove(call.reservation.id) } }
         return outcome
     }
 

@@ -21,36 +21,37 @@ public final class LiveCalls: Sendable {
         init(_ call: Call) { self.call = call }
     }
 
+    /// Filed under the reservation's number, not its key: removing a String-keyed entry rehashed
+    /// its neighbours' keys, each a cold heap string, and that was a tenth of the work of a Stop.
     private struct State {
-        var calls = ShardedTable<String, Entry>()
-        /// The keys of each account's calls, so a review reads accounts, not every call.
+        var calls = ShardedTable<Int64, Entry>()
+        /// The numbers of each account's calls, so a review reads accounts, not every call.
         var byAccount = ShardedTable<Int64, AccountCalls>()
         /// Calls by expiry, so a sweep touches only what is due; stale entries (the call ended,
         /// or its grant grew) are dropped when they come up.
-        var expiries = ExpiryQueue()
+        var expiries = ExpiryQueue<Int64>()
         var answered = 0
 
-        /// Saves `call` over `existing`, the table's entry for its key that the caller looked up
-        /// (nil: there is none), so the key is hashed once per change.
+        /// Saves `call` over `existing`, the table's entry for it that the caller looked up (nil:
+        /// there is none).
         mutating func save(_ call: Call, over existing: Entry?) {
             let previous = existing?.call
             if let existing {
                 existing.call = call
             } else {
-                calls.updateValue(Entry(call), forKey: call.reservation.key)
+                calls.updateValue(Entry(call), forKey: call.reservation.id)
             }
             if previous?.answeredAt == nil && call.answeredAt != nil { answered += 1 }
             if previous?.reservation.expiresAt != call.reservation.expiresAt {
-                expiries.insert(Expiry(at: call.reservation.expiresAt, key: call.reservation.key))
+                expiries.insert(Expiry(at: call.reservation.expiresAt, key: call.reservation.id))
             }
-            if previous == nil { byAccount.update(call.reservation.accountID) { AccountCalls.insert(call.reservation.key, into: &$0) } }
+            if previous == nil { byAccount.update(call.reservation.accountID) { AccountCalls.insert(call.reservation.id, into: &$0) } }
         }
 
-        mutating func remove(_ key: String) {
-            guard let call = calls.removeValue(forKey: key)?.call else { return }
+        mutating func remove(_ id: Int64) {
+            guard let call = calls.removeValue(forKey: id)?.call else { return }
             if call.answeredAt != nil { answered -= 1 }
-            let accountID = call.reservation.accountID
-            byAccount.update(accountID) { AccountCalls.remove(key, from: &$0) }
+            byAccount.update(call.reservation.accountID) { AccountCalls.remove(id, from: &$0) }
         }
 
         mutating func removeExpired(now: Int64) {
@@ -62,7 +63,7 @@ public final class LiveCalls: Sendable {
         /// Removes in place: rebuilding a dictionary of a few hundred thousand calls under the
         /// lock held up every request for a tenth of a second.
         mutating func remove(inShard shard: Int, where due: (Call) -> Bool) {
-            for key in calls.keys(inShard: shard, where: { due($0.call) }) { remove(key) }
+            for id in calls.keys(inShard: shard, where: { due($0.call) }) { remove(id) }
         }
     }
 
@@ -72,14 +73,14 @@ public final class LiveCalls: Sendable {
 
     func opened(_ reservation: Reservation, handle: SessionHandle? = nil) {
         state.withLock { state in
-            if state.calls[reservation.key] == nil { state.save(Call(reservation: reservation, handle: handle), over: nil) }
+            if state.calls[reservation.id] == nil { state.save(Call(reservation: reservation, handle: handle), over: nil) }
         }
     }
 
     /// Start (or an Interim after a restart, `seconds` into the call) names the answer time.
     func answered(_ reservation: Reservation, at time: Int64, seconds: Int64 = 0, handle: SessionHandle?) {
         state.withLock { state in
-            guard let existing = state.calls[reservation.key] else {
+            guard let existing = state.calls[reservation.id] else {
                 state.save(Call(reservation: reservation, answeredAt: time - seconds, handle: handle), over: nil)
                 return
             }
@@ -95,17 +96,18 @@ public final class LiveCalls: Sendable {
     /// The ledger changed the reservation under the call (a longer grant after a top-up).
     func updated(_ reservation: Reservation) {
         state.withLock { state in
-            guard let existing = state.calls[reservation.key] else { return }
+            guard let existing = state.calls[reservation.id] else { return }
             var call = existing.call
             call.reservation = reservation
             state.save(call, over: existing)
         }
     }
 
-    func call(_ key: String) -> Call? { state.withLock { $0.calls[key]?.call } }
+    /// The call on reservation number `id`.
+    func call(_ id: Int64) -> Call? { state.withLock { $0.calls[id]?.call } }
 
     func calls(ofAccount accountID: Int64) -> [Call] {
-        state.withLock { state in (state.byAccount[accountID]?.keys ?? []).compactMap { state.calls[$0]?.call } }
+        state.withLock { state in (state.byAccount[accountID]?.ids ?? []).compactMap { state.calls[$0]?.call } }
     }
 
     /// The accounts that have calls in progress.
@@ -115,20 +117,20 @@ public final class LiveCalls: Sendable {
     /// thousand calls held every request up for ~20 ms.
     private func gather<Element>(_ body: (borrowing State, Int) -> [Element]) -> [Element] {
         var all: [Element] = []
-        for shard in 0..<ShardedTable<String, Entry>.shardCount {
+        for shard in 0..<ShardedTable<Int64, Entry>.shardCount {
             all += state.withLock { state in body(state, shard) }
         }
         return all
     }
 
-    func answerTime(of key: String) -> Int64? { state.withLock { $0.calls[key]?.call.answeredAt } }
+    func answerTime(of id: Int64) -> Int64? { state.withLock { $0.calls[id]?.call.answeredAt } }
 
-    func ended(_ key: String) { state.withLock { $0.remove(key) } }
+    func ended(_ id: Int64) { state.withLock { $0.remove(id) } }
 
     /// One shard at a time, like `gather`: a NAS's restart would otherwise hold every request
     /// up for as long as it takes to look at every call.
     func endedAll(nas: String, openedBefore time: Int64) {
-        for shard in 0..<ShardedTable<String, Entry>.shardCount {
+        for shard in 0..<ShardedTable<Int64, Entry>.shardCount {
             state.withLock { state in
                 state.remove(inShard: shard) { $0.reservation.nas == nas && $0.reservation.openedAt < time }
             }
@@ -148,42 +150,42 @@ public final class LiveCalls: Sendable {
     public var answeredCount: Int { state.withLock { $0.answered } }
 }
 
-/// An account's live call keys (nil in the table: none). Most accounts have one call at a time,
-/// and a set for it cost an allocation on every call's start and another on its end.
+/// An account's live calls by reservation number (nil in the table: none). Most accounts have one
+/// call at a time, and a set for it cost an allocation on every call's start and another on its end.
 enum AccountCalls {
-    case one(String)
-    case many(Set<String>)
+    case one(Int64)
+    case many(Set<Int64>)
 
-    var keys: [String] {
+    var ids: [Int64] {
         switch self {
-        case .one(let key): [key]
-        case .many(let keys): Array(keys)
+        case .one(let id): [id]
+        case .many(let ids): Array(ids)
         }
     }
 
-    static func insert(_ key: String, into calls: inout AccountCalls?) {
+    static func insert(_ id: Int64, into calls: inout AccountCalls?) {
         switch calls {
         case nil:
-            calls = .one(key)
-        case .one(let only)? where only != key:
-            calls = .many([only, key])
+            calls = .one(id)
+        case .one(let only)? where only != id:
+            calls = .many([only, id])
         case .one?:
             break
-        case .many(var keys)?:
+        case .many(var ids)?:
             calls = nil  // so the set is uniquely held and grows in place
-            keys.insert(key)
-            calls = .many(keys)
+            ids.insert(id)
+            calls = .many(ids)
         }
     }
 
-    static func remove(_ key: String, from calls: inout AccountCalls?) {
+    static func remove(_ id: Int64, from calls: inout AccountCalls?) {
         switch calls {
-        case .one(let only)? where only == key:
+        case .one(let only)? where only == id:
             calls = nil
-        case .many(var keys)?:
+        case .many(var ids)?:
             calls = nil
-            keys.remove(key)
-            calls = keys.count > 1 ? .many(keys) : keys.first.map(AccountCalls.one)
+            ids.remove(id)
+            calls = ids.count > 1 ? .many(ids) : ids.first.map(AccountCalls.one)
         default:
             break
         }
