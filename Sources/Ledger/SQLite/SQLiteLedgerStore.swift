@@ -10,9 +10,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     let journal: GroupCommit
     let pool: DatabasePool
     let secrets: SecretBox
-    /// Every account's password, sealed as stored until first asked for: a PAP or digest check
-    /// costs no read transaction, and AES-GCM only the first time (about 120 MB for a million
-    /// accounts).
+    /// Every account's password: a PAP or digest check costs no read transaction and no AES-GCM.
     let passwords: Passwords
     private let checkpointer: WALCheckpointer
     private let lockDescriptor: Int32
@@ -54,14 +52,10 @@ public final class SQLiteLedgerStore: LedgerStore {
             try requireSyncedCommits(pool)
             try SQLiteSchema.migrator().migrate(pool)
             let now = now ?? Int64(Date().timeIntervalSince1970)
-            let book = try pool.read { db in try SQLiteLoader.load(db, now: now) }
             let passwords = Passwords(box: secrets)
-            try pool.read { db in
-                let rows = try Row.fetchCursor(db, sql: "SELECT account_id, sealed FROM secrets")
-                try passwords.store(capacity: book.accounts.count) { store in
-                    while let row = try rows.next() { store(row[0], row[1]) }
-                }
-            }
+            let book = try loadConcurrently(
+                { try pool.read { db in try SQLiteLoader.load(db, now: now) } },
+                { try passwords.load(from: pool) })
             let checkpointer = try WALCheckpointer(path: directory + "/ledger.sqlite")
             return SQLiteLedgerStore(book: book, pool: pool, secrets: secrets, passwords: passwords, checkpointer: checkpointer,
                                      lockDescriptor: descriptor)
@@ -99,6 +93,28 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     public var decidesInMemory: Bool { true }
     public var refusesEverything: Bool { journal.hasFailed }
+
+    /// Runs `load` and `alongside` on two threads, for a start-up that reads two large tables.
+    private static func loadConcurrently<T: Sendable>(_ load: @escaping @Sendable () throws -> T,
+                                                      _ alongside: @escaping @Sendable () throws -> Void) throws -> T {
+        let results = Mutex<(T?, (any Error)?)>((nil, nil))
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            do {
+                if index == 0 {
+                    let value = try load()
+                    results.withLock { $0.0 = value }
+                } else {
+                    try alongside()
+                }
+            } catch {
+                results.withLock { $0.1 = $0.1 ?? error }
+            }
+        }
+        let (value, failure) = results.withLock { ($0.0, $0.1) }
+        if let failure { throw failure }
+        guard let value else { throw LedgerError.storage("start-up load returned nothing") }
+        return value
+    }
 
     /// A lock just released can still be held for a moment by a child another thread is
     /// spawning (it has a copy of every descriptor until its exec closes them), and a restart
@@ -175,10 +191,11 @@ public final class SQLiteLedgerStore: LedgerStore {
         try book.withLock { book throws(LedgerError) -> T in try body(book) }
     }
 
-    /// Each account's secret as stored, and kept opened once it has been asked for: AES-GCM on
-    /// every Access-Request (a key schedule and a few allocations each time) was 6-7% of an event
-    /// loop's PAP time under `perf`. An opened secret is no weaker here than the key file beside
-    /// it, which this process already holds; a newly stored secret replaces the entry.
+    /// Each account's secret, opened when the store opens; one stored later stays sealed until it
+    /// is first asked for. AES-GCM on every Access-Request (a key schedule and a few allocations
+    /// each time) was 6-7% of an event loop's PAP time under `perf`, and opening on first use
+    /// still cost that on every request of a server just started. An opened secret is no weaker
+    /// here than the key file beside it, which this process already holds.
     final class Passwords: Sendable {
         private enum Secret {
             case sealed(Data)
@@ -191,11 +208,23 @@ public final class SQLiteLedgerStore: LedgerStore {
         init(box: SecretBox) { self.box = box }
 
         /// Records sealed secrets as stored, under one lock: `body` gets a function to call per row.
-        func store<E: Error>(capacity: Int = 0, _ body: ((Int64, Data) -> Void) throws(E) -> Void) throws(E) {
-            try map.withLock { map throws(E) in
-                map.reserveCapacity(capacity)
-                try body { id, sealed in map[id] = .sealed(sealed) }
+        func store(_ body: ((Int64, Data) -> Void) -> Void) {
+            map.withLock { map in body { id, sealed in map[id] = .sealed(sealed) } }
+        }
+
+        /// Opens every stored secret. One that does not open (another key file) stays sealed, and
+        /// fails when it is asked for, as it did before.
+        func load(from pool: DatabasePool) throws {
+            let loaded = try pool.read { db in
+                var loaded = [Int64: Secret](minimumCapacity: try Int.fetchOne(db, sql: "SELECT count(*) FROM secrets") ?? 0)
+                let rows = try Row.fetchCursor(db, sql: "SELECT account_id, sealed FROM secrets")
+                while let row = try rows.next() {
+                    let sealed: Data = row[1]
+                    loaded[row[0]] = (try? box.open(sealed)).map(Secret.opened) ?? .sealed(sealed)
+                }
+                return loaded
             }
+            map.withLock { $0 = loaded }
         }
 
         func secret(of account: Int64) throws(LedgerError) -> String? {
