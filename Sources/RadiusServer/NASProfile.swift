@@ -73,7 +73,7 @@ public struct NumberRules: Sendable, Equatable {
     /// `sip:+359888123456@host;user=phone` → `359888123456`. Nil when what is left is not digits.
     public func normalise(_ raw: String) -> String? {
         var text = Substring(raw.trimmingWhitespace())
-        for scheme in ["sip:", "sips:", "tel:"] where text.lowercased().hasPrefix(scheme) {
+        for scheme in ["sip:", "sips:", "tel:"] where Self.starts(text, withLowercase: scheme) {
             text = text.dropFirst(scheme.count)
             if let end = text.firstIndex(where: { $0 == "@" || $0 == ";" || $0 == ">" }) { text = text[..<end] }
             break
@@ -88,6 +88,16 @@ public struct NumberRules: Sendable, Equatable {
         }
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return String(text)
+    }
+
+    /// Case-insensitive for ASCII letters, without lowercasing a copy of the whole number.
+    private static func starts(_ text: Substring, withLowercase prefix: String) -> Bool {
+        var bytes = text.utf8.makeIterator()
+        for expected in prefix.utf8 {
+            guard let byte = bytes.next() else { return false }
+            if (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) != expected { return false }
+        }
+        return true
     }
 }
 
@@ -144,8 +154,14 @@ public struct ClientTable: Sendable {
 extension StringProtocol {
     func trimmingWhitespace() -> Substring {
         let scalars = Substring(self)
+        // Nearly every value arrives trimmed; asking each Character whether it is whitespace
+        // walks Unicode's property tables.
+        if let first = scalars.utf8.first, let last = scalars.utf8.last, Self.isPlainASCII(first), Self.isPlainASCII(last) { return scalars }
         guard let start = scalars.firstIndex(where: { !$0.isWhitespace }),
               let end = scalars.lastIndex(where: { !$0.isWhitespace }) else { return "" }
         return scalars[start...end]
     }
+
+    /// ASCII and not whitespace (tab, line feed, vertical tab, form feed, carriage return, space).
+    private static func isPlainASCII(_ byte: UInt8) -> Bool { byte < 0x80 && byte != 0x20 && !(0x09...0x0D).contains(byte) }
 }

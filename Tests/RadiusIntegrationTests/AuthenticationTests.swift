@@ -19,10 +19,11 @@ import Testing
         #expect(grant > 60 && grant <= 10_800, "\(accept)")
         #expect(accept.value("Class") == "0x" + Array("ratel:lab/pap-1".utf8).map { String(format: "%02x", $0) }.joined())
 
-        // A request of about 2 kB, as softswitches send with their extra attributes, is read whole.
+        // A request of about 2 kB, as softswitches send with their extra attributes, is read whole;
+        // its number is a SIP URI with an upper-case scheme and blanks around it.
         let filler = (0..<8).map { "Connect-Info = \"\(String(repeating: Character(String($0)), count: 240))\"" }
         let large = try Tool.radclient(["User-Name = \"\(cards[2].pin)\"", "User-Password = \"\(cards[2].password)\"",
-                                        "Called-Station-Id = \"+359888123456\"", "Acct-Session-Id = \"pap-large\"",
+                                        "Called-Station-Id = \" SIP:+359888123456@gw;user=phone \"", "Acct-Session-Id = \"pap-large\"",
                                         "Message-Authenticator = 0x00"] + filler, server: lab, kind: "auth", secret: "lab-secret")
         #expect(large.code == "Access-Accept", "\(large)")
 
