@@ -94,25 +94,21 @@ public final class SQLiteLedgerStore: LedgerStore {
     public var decidesInMemory: Bool { true }
     public var refusesEverything: Bool { journal.hasFailed }
 
-    /// Runs `load` and `alongside` on two threads, for a start-up that reads two large tables.
-    private static func loadConcurrently<T: Sendable>(_ load: @escaping @Sendable () throws -> T,
-                                                      _ alongside: @escaping @Sendable () throws -> Void) throws -> T {
-        let results = Mutex<(T?, (any Error)?)>((nil, nil))
-        DispatchQueue.concurrentPerform(iterations: 2) { index in
-            do {
-                if index == 0 {
-                    let value = try load()
-                    results.withLock { $0.0 = value }
-                } else {
-                    try alongside()
-                }
-            } catch {
-                results.withLock { $0.1 = $0.1 ?? error }
-            }
+    /// Runs `load` here and `alongside` on another thread, for a start-up that reads two large
+    /// tables; returns once both are done.
+    private static func loadConcurrently<T>(_ load: () throws -> T, _ alongside: @escaping @Sendable () throws -> Void) throws -> T {
+        let done = DispatchGroup()
+        let failure = Mutex<(any Error)?>(nil)
+        DispatchQueue.global().async(group: done) {
+            do { try alongside() } catch { failure.withLock { $0 = error } }
         }
-        let (value, failure) = results.withLock { ($0.0, $0.1) }
-        if let failure { throw failure }
-        guard let value else { throw LedgerError.storage("start-up load returned nothing") }
+        let value: T
+        do { value = try load() } catch {
+            done.wait()
+            throw error
+        }
+        done.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
         return value
     }
 
