@@ -53,6 +53,8 @@ if floors:
     medians = [f"{floor_names.get(name, 'Ratel')} {statistics.median(ratio(name, 'freeradius_auth', r) for r in rounds):.2f}x"
                for name in floors + ("ratel_auth",)]
     print(f"\nMedians against `files`: floor on {'; on '.join(medians[:-1])}; {medians[-1]}.")
+
+
 def micros_per_request(result, key):
     """A phase's CPU time (`key`: server_cpu_s or generator_cpu_s) per answered request, µs."""
     return result[key] * 1e6 / max(1, result["completed"])

@@ -1,4 +1,4 @@
-import Ledger
+public import Ledger
 import Logging
 import Synchronization
 import RadiusProtocol
@@ -37,9 +37,13 @@ public final class CallControl: Sendable {
         self.clock = clock
     }
 
-    /// Sends a Disconnect-Request for the live call `key`; nil when there is no such call.
-    public func end(key: String) async -> ControlOutcome? {
-        guard let reservation = try? await store.reservation(key: key), let call = liveCalls.call(reservation.id) else { return nil }
+    /// Sends a Disconnect-Request for the live call `key`; nil when there is no such call. Live
+    /// calls are filed by reservation number, so the key is looked up in the ledger first; a
+    /// ledger that cannot answer is an error, not "no such call".
+    public func end(key: String) async throws(LedgerError) -> ControlOutcome? {
+        let reservation: Reservation
+        do { reservation = try await store.reservation(key: key) } catch .unknownReservation { return nil }
+        guard let call = liveCalls.call(reservation.id) else { return nil }
         return await disconnect(call, why: "operator")
     }
 

@@ -162,7 +162,11 @@ struct ServeRunner {
             return AdminHTTPServer.Response(status: .ok, contentType: "application/json", body: Array(await calls.json().utf8))
         case (.POST, "/calls/end"):
             guard let key = request.query["key"], !key.isEmpty else { return text(.badRequest, "name the call: /calls/end?key=KEY") }
-            guard let outcome = await control.end(key: key) else { return text(.notFound, "no live call \(key)") }
+            let found: ControlOutcome?
+            do { found = try await control.end(key: key) } catch {
+                return text(.serviceUnavailable, "cannot look up call \(key) in the ledger: \(error)")
+            }
+            guard let outcome = found else { return text(.notFound, "no live call \(key)") }
             let body = "{\"key\":\(JSONText.quoted(key)),\"outcome\":\(JSONText.quoted(outcome.label))}\n"
             return AdminHTTPServer.Response(status: outcome.callEnded ? .ok : .badGateway, contentType: "application/json",
                                             body: Array(body.utf8))
