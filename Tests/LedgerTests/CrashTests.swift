@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import RatingEngine
+import Synchronization
 import Testing
 
 /// Kills a process that is writing to the ledger with SIGKILL at random moments, and checks
@@ -12,14 +13,28 @@ import Testing
         var recharges: [String] = []
     }
 
-    /// One life of the child: send `lines`, kill it after `delay`, return what it acknowledged.
+    /// One life of the child: send `lines`, kill it `delay` after it acknowledged one operation
+    /// of each kind sent, return what it acknowledged.
     func run(_ fixture: StoreFixture, lines: [String], killAfter delay: Duration) async throws -> Acknowledged {
-        // The clock starts once the driver is ready, so each kill lands while operations are in flight.
         let driver = try await LedgerDriver.start(fixture)
         driver.send(lines)
+        // The clock starts once every kind of operation sent was acknowledged once, not at
+        // "ready": on a machine busy with other suites, a child on PostgreSQL could take longer
+        // than the whole delay to answer its first commit, and 24 lives that acknowledged no
+        // commit test no commit.
+        // A child that answers nothing at all is killed by the watchdog, and the round then fails.
+        let killer = KillOnce(driver.process.processIdentifier)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { killer.kill() }
+        let kinds = Set(lines.compactMap { $0.split(separator: " ").first.map { "ok \($0) " } })
+        var received = Data()
+        while case let text = String(decoding: received, as: UTF8.self), !kinds.allSatisfy(text.contains) {
+            let chunk = driver.output.availableData
+            if chunk.isEmpty { break }
+            received.append(chunk)
+        }
         try await Task.sleep(for: delay)
-        kill(driver.process.processIdentifier, SIGKILL)
-        let received = driver.output.readDataToEndOfFile()
+        killer.kill()
+        received.append(driver.output.readDataToEndOfFile())
         driver.process.waitUntilExit()
         try? driver.input.close()
         #expect(driver.process.terminationReason == .uncaughtSignal)
@@ -35,6 +50,21 @@ import Testing
             }
         }
         return acknowledged
+    }
+
+    /// SIGKILL once: a pid reaped after the first could already be another process's.
+    final class KillOnce: Sendable {
+        private let pid: pid_t
+        private let done = Mutex(false)
+
+        init(_ pid: pid_t) { self.pid = pid }
+
+        func kill() {
+            done.withLock { done in
+                if !done { Glibc.kill(pid, SIGKILL) }
+                done = true
+            }
+        }
     }
 
     @Test(arguments: StoreKind.available)
