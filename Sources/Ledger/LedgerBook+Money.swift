@@ -65,7 +65,7 @@ extension LedgerBook {
     // MARK: Reservations
 
     public mutating func reserve(_ request: ReservationRequest) throws(LedgerError) -> ReserveOutcome {
-        if let existing = reservations[request.key] { return .reserved(existing) }
+        if let existing = try reservations.find(request.key) { return .reserved(existing) }
         guard request.amount >= 0 else { throw .invalid("a reservation must not be negative") }
         guard !request.key.isEmpty else { throw .invalid("a reservation needs a key") }
         guard let id = idByPin[request.pin] else { return .refused(.unknownAccount) }
@@ -91,7 +91,7 @@ extension LedgerBook {
     /// Debits `cost` and closes the reservation. A commit after a release or expiry still debits
     /// (the call happened: a late Stop), as an overrun; a repeated commit returns the first.
     public mutating func commit(key: String, cost: Int64, details: String, at: Int64) throws(LedgerError) -> Reservation {
-        guard var reservation = reservations[key] else { throw .unknownReservation(key) }
+        guard var reservation = try reservations.find(key) else { throw .unknownReservation(key) }
         if reservation.state == .committed { return reservation }
         guard cost >= 0 else { throw .invalid("a call cost must not be negative") }
         var account = accounts[accountIndex(reservation.accountID)]
@@ -119,7 +119,7 @@ extension LedgerBook {
     }
 
     mutating func close(key: String, as state: ReservationState, at: Int64) throws(LedgerError) -> Reservation {
-        guard var reservation = reservations[key] else { throw .unknownReservation(key) }
+        guard var reservation = try reservations.find(key) else { throw .unknownReservation(key) }
         guard reservation.state == .open else { return reservation }
         hold(reservation.accountID, count: -1, micros: -reservation.amount)
         reservation.state = state
@@ -132,7 +132,7 @@ extension LedgerBook {
     /// Holds `amount` more for an open reservation, if the account can afford it, and moves its
     /// expiry to `expiresAt` when that is later.
     public mutating func extend(key: String, by amount: Int64, expiresAt: Int64, at: Int64) throws(LedgerError) -> ReserveOutcome {
-        guard var reservation = reservations[key] else { throw .unknownReservation(key) }
+        guard var reservation = try reservations.find(key) else { throw .unknownReservation(key) }
         guard reservation.state == .open else { throw .reservationClosed(key: key, state: reservation.state) }
         guard amount >= 0 else { throw .invalid("an extension must not be negative") }
         let account = accounts[accountIndex(reservation.accountID)]
@@ -154,13 +154,14 @@ extension LedgerBook {
     public mutating func releaseExpired(now: Int64) -> Int {
         var released = 0
         for next in expiries.removeDue(now: now) {
-            guard let reservation = reservations[next.key], reservation.state == .open, reservation.expiresAt == next.at else { continue }
+            guard let reservation = reservations[open: next.key], reservation.state == .open, reservation.expiresAt == next.at else { continue }
             _ = try? close(key: next.key, as: .expired, at: now)
             released += 1
         }
-        // Each sweep also forgets a little of what closed beyond the memory, as a restart would
-        // (the store loads no older closed reservation): without it a server's memory grew by
-        // every call it ever answered.
+        // Each sweep also settles a little of what closed an hour ago, and forgets a little of
+        // what closed beyond the memory, as a restart would (the store loads no older closed
+        // reservation): without it a server's memory grew by every call it ever answered.
+        _ = reservations.settle(closedBefore: now - Self.wholeReservationMemorySeconds, chunkLimit: Self.forgottenChunksPerSweep)
         _ = reservations.forget(closedBefore: now - Self.closedReservationMemorySeconds, chunkLimit: Self.forgottenChunksPerSweep)
         return released
     }
@@ -168,6 +169,9 @@ extension LedgerBook {
     /// How long a closed reservation is remembered, so that a late or repeated Stop finds it
     /// and is not billed again.
     public static let closedReservationMemorySeconds: Int64 = 7 * 86_400
+    /// How long a closed reservation stays whole in memory before it is settled: retransmitted
+    /// and repeated Stops come within seconds, and these are answered without reading the disk.
+    public static let wholeReservationMemorySeconds: Int64 = 3_600
     /// 32 chunks of 1,024 rows: a few milliseconds under the book's lock per sweep, and room for
     /// thousands of calls a second, sustained.
     static let forgottenChunksPerSweep = 32
@@ -179,7 +183,7 @@ extension LedgerBook {
         var due: [Reservation] = []
         var seen: Set<String> = []
         for key in expiries.keys where seen.insert(key).inserted {
-            guard let reservation = reservations[key], reservation.state == .open, reservation.nas == nas,
+            guard let reservation = reservations[open: key], reservation.state == .open, reservation.nas == nas,
                   reservation.openedAt < before else { continue }
             due.append(reservation)
         }

@@ -88,6 +88,12 @@ public struct LedgerBook: Sendable {
         if held.count < count { held += repeatElement((count: 0, micros: Int64(0)), count: count - held.count) }
     }
 
+    /// A reservation closed longer ago than the book keeps rows whole, loaded settled.
+    public mutating func loadSettled(id: Int64, key: String, closedAt: Int64, isOverrun: Bool) {
+        reservations.saveSettled(id: id, key: key, closedAt: closedAt)
+        if isOverrun { overruns += 1 }
+    }
+
     public mutating func load(_ reservation: Reservation) {
         reservations.save(reservation)
         if reservation.state == .open {

@@ -11,6 +11,9 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case refused(pin: String, Refusal)
     case reservationClosed(key: String, state: ReservationState)
     case amountOverflow
+    /// The book keeps only the number of this long-closed reservation (`ReservationTable`); the
+    /// embedded store reads the row back and retries, so callers of a store never see this.
+    case reservationOnDisk(key: String, id: Int64)
     /// The store could not make an operation durable; nothing after it was acknowledged.
     case storage(String)
 
@@ -27,6 +30,7 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .refused(let pin, let refusal): "PIN \(pin): \(refusal)"
         case .reservationClosed(let key, let state): "reservation \(key) is already \(state.rawValue)"
         case .amountOverflow: "amount out of range"
+        case .reservationOnDisk(let key, let id): "reservation \(key) (number \(id)) is kept on disk only"
         case .storage(let message): "storage failure: \(message)"
         }
     }

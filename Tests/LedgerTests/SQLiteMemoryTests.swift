@@ -52,4 +52,59 @@ struct SQLiteMemoryTests {
         #expect(Set(try await reopened.openReservations().map(\.key)) == ["long-call", "new-call"])
         await reopened.close()
     }
+
+    /// A reservation closed for longer than an hour is settled: the book keeps only its number
+    /// and key, and reads the rest back from disk. Whatever is asked of it afterwards, from the
+    /// running store or after a restart, is answered as from the whole row, and nothing is
+    /// debited twice.
+    @Test
+    func aSettledReservationIsAnsweredAsBeforeAndNeverDebitedTwice() async throws {
+        let fixture = StoreFixture(.sqlite)
+        defer { try? FileManager.default.removeItem(atPath: fixture.directory) }
+        let start = StoreFixture.now
+        let store = try SQLiteLedgerStore.open(directory: fixture.directory, now: start)
+        let account = try await StoreFixture.account(in: store, maxCalls: 3)
+        for key in ["done", "dropped", "ringing"] {
+            let request = ReservationRequest(key: key, pin: account.pin, amount: 1_000_000, expiresAt: start + 2 * Self.week,
+                                             nas: "gw1", number: "359888123456", destination: "Bulgaria Mobile", at: start)
+            guard case .reserved = try await store.reserve(request) else {
+                Issue.record("\(key) was not reserved")
+                return
+            }
+        }
+        let done = try await store.commit(key: "done", cost: 400_000, details: #"{"status":"stop","duration":60}"#, at: start + 60)
+        let dropped = try await store.release(key: "dropped", at: start + 90)
+        let balance = 10_000_000 - 400_000
+        let later = start + LedgerBook.wholeReservationMemorySeconds + 600
+        _ = try await store.releaseExpired(now: later)
+
+        #expect(try await store.reservation(key: "done") == done)
+        #expect(try await store.reservation(key: "dropped") == dropped)
+        // A repeated Stop and a retried authorisation get the first answer; neither moves money.
+        #expect(try await store.commit(key: "done", cost: 900_000, details: "again", at: later) == done)
+        #expect(try await store.reserve(ReservationRequest(key: "done", pin: account.pin, amount: 5_000_000,
+                                                           expiresAt: later + 60, at: later)) == .reserved(done))
+        await #expect(throws: LedgerError.reservationClosed(key: "dropped", state: .released)) {
+            try await store.extend(key: "dropped", by: 1, expiresAt: later + 60, at: later)
+        }
+        #expect(try await store.account(id: account.id).balance == balance)
+        // A Stop long after its reservation was released still debits, once.
+        let lateStop = try await store.commit(key: "dropped", cost: 250_000, details: "late stop", at: later + 1)
+        #expect(lateStop.state == .committed && lateStop.finalCost == 250_000 && lateStop.nas == "gw1"
+                && lateStop.number == "359888123456" && lateStop.destination == "Bulgaria Mobile")
+        #expect(try await store.commit(key: "dropped", cost: 250_000, details: "late stop", at: later + 2) == lateStop)
+        #expect(try await store.account(id: account.id).balance == balance - 250_000)
+        #expect(try await store.openReservations().map(\.key) == ["ringing"])
+        #expect(try await store.check().problems.isEmpty)
+        await store.close()
+
+        // A restart loads them settled, and answers the same.
+        let reopened = try SQLiteLedgerStore.open(directory: fixture.directory, now: later + 2 * LedgerBook.wholeReservationMemorySeconds)
+        #expect(try await reopened.reservation(key: "done") == done)
+        #expect(try await reopened.reservation(key: "dropped") == lateStop)
+        #expect(try await reopened.commit(key: "done", cost: 900_000, details: "again", at: later) == done)
+        #expect(try await reopened.account(id: account.id).balance == balance - 250_000)
+        #expect(try await reopened.check().problems.isEmpty)
+        await reopened.close()
+    }
 }

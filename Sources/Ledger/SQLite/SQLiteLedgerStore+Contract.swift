@@ -123,26 +123,58 @@ extension SQLiteLedgerStore {
     }
 
     public func reserve(_ request: ReservationRequest) async throws(LedgerError) -> ReserveOutcome {
-        try await perform { book throws(LedgerError) in try book.reserve(request) }
+        try await performOnReservation { book throws(LedgerError) in try book.reserve(request) }
     }
 
     public func commit(key: String, cost: Int64, details: String, at: Int64) async throws(LedgerError) -> Reservation {
-        try await perform { book throws(LedgerError) in try book.commit(key: key, cost: cost, details: details, at: at) }
+        try await performOnReservation { book throws(LedgerError) in try book.commit(key: key, cost: cost, details: details, at: at) }
     }
 
     public func release(key: String, at: Int64) async throws(LedgerError) -> Reservation {
-        try await perform { book throws(LedgerError) in try book.release(key: key, at: at) }
+        try await performOnReservation { book throws(LedgerError) in try book.release(key: key, at: at) }
     }
 
     public func extend(key: String, by amount: Int64, expiresAt: Int64, at: Int64) async throws(LedgerError) -> ReserveOutcome {
-        try await perform { book throws(LedgerError) in try book.extend(key: key, by: amount, expiresAt: expiresAt, at: at) }
+        try await performOnReservation { book throws(LedgerError) in
+            try book.extend(key: key, by: amount, expiresAt: expiresAt, at: at)
+        }
     }
 
     public func reservation(key: String) async throws(LedgerError) -> Reservation {
-        try read { book throws(LedgerError) in
-            guard let reservation = book.reservations[key] else { throw .unknownReservation(key) }
-            return reservation
+        do {
+            return try read { book throws(LedgerError) in
+                guard let reservation = try book.reservations.find(key) else { throw .unknownReservation(key) }
+                return reservation
+            }
+        } catch .reservationOnDisk(_, let id) {
+            return try await storedReservation(id: id)
         }
+    }
+
+    /// Runs a book operation on one reservation; if the book keeps that reservation settled (it
+    /// closed long ago), reads the row back from disk and runs the operation again on the row
+    /// restored, under the same lock, so that nothing settles it in between.
+    private func performOnReservation<T: Sendable>(_ body: (inout LedgerBook) throws(LedgerError) -> T) async throws(LedgerError) -> T {
+        do {
+            return try await perform(body)
+        } catch .reservationOnDisk(_, let id) {
+            let stored = try await storedReservation(id: id)
+            return try await perform { book throws(LedgerError) in
+                book.reservations.restore(stored)
+                return try body(&book)
+            }
+        }
+    }
+
+    /// A settled reservation as stored. Whatever was decided before it was settled is waited
+    /// for first, so the row read is its last state, not one still on its way to disk.
+    private func storedReservation(id: Int64) async throws(LedgerError) -> Reservation {
+        if let ticket = journal.undurableTicket() { try await journal.waitDurable(ticket) }
+        let stored = try query { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM reservations WHERE id = ?", arguments: [id]).map(SQLiteLoader.reservation)
+        }
+        guard let stored else { throw .storage("reservation number \(id) is settled in memory but not stored") }
+        return stored
     }
 
     public func openReservations() async throws(LedgerError) -> [Reservation] {

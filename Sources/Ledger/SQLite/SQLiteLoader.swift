@@ -44,13 +44,21 @@ enum SQLiteLoader {
                               status: try parseColumn(row["status"], "vouchers.status"), redeemedBy: row["redeemed_by"],
                               redeemedAt: row["redeemed_at"], expiresAt: row["expires_at"]))
         }
-        // Closed reservations older than the book's memory stay on disk only; a retry that old is unknown.
+        // Closed reservations older than the book's memory stay on disk only; a retry that old is
+        // unknown. Those closed within it but longer ago than an hour are loaded settled. Both in
+        // the order made, about the order closed in, which the sweep forgets them by.
+        let (forgotten, settled) = (now - LedgerBook.closedReservationMemorySeconds, now - LedgerBook.wholeReservationMemorySeconds)
         let remembered = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reservations WHERE state = 'open' OR closed_at >= ?",
-                                          arguments: [now - LedgerBook.closedReservationMemorySeconds]) ?? 0
+                                          arguments: [forgotten]) ?? 0
         // Room for one more reservation per account (virtual memory until used) before the table grows.
         book.reserveCapacity(reservations: remembered + book.accounts.count)
-        let reservations = try Row.fetchCursor(db, sql: "SELECT * FROM reservations WHERE state = 'open' OR closed_at >= ?",
-                                               arguments: [now - LedgerBook.closedReservationMemorySeconds])
+        let settledRows = try Row.fetchCursor(db, sql: """
+            SELECT id, key, closed_at, COALESCE(final_cost, 0) > amount FROM reservations
+            WHERE state <> 'open' AND closed_at >= ? AND closed_at < ? ORDER BY id
+            """, arguments: [forgotten, settled])
+        while let row = try settledRows.next() { book.loadSettled(id: row[0], key: row[1], closedAt: row[2], isOverrun: row[3]) }
+        let reservations = try Row.fetchCursor(db, sql: "SELECT * FROM reservations WHERE state = 'open' OR closed_at >= ? ORDER BY id",
+                                               arguments: [settled])
         while let row = try reservations.next() { book.load(try reservation(row)) }
         let movementID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM movements") ?? 0
         let auditID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM audit") ?? 0
