@@ -7,7 +7,10 @@ import RatingEngine
 // A million cards. Issuing a batch (with its printable CSV) is set against the floor of writing as
 // many rows through one prepared INSERT; opening a ledger that holds them is set against the floor
 // of reading its account rows. Openings run in a child process, so the resident memory they report
-// is the opening's own, not the benchmark's that generated the ledger.
+// is the opening's own, not the benchmark's that generated the ledger. The same ledger with half a
+// million closed calls is opened twice: while they closed within the hour (kept whole in memory) and
+// once they are settled (their number, key and closing time only); against the opening without them,
+// the two give what a closed call costs in memory either way.
 
 let millionCards = 1_000_000
 
@@ -44,9 +47,15 @@ func batchBenchmarks() {
 
     startupBenchmark("SQLite: read 1M account rows, child process (baseline)", child: .readRows)
     startupBenchmark("SQLite store: open a ledger of 1M accounts, child process", child: .openStore)
+    startupBenchmark("SQLite store: open 1M accounts and 500k calls closed within the hour, child process",
+                     child: .openStoreCallsWhole, closedCalls: closedCalls)
+    startupBenchmark("SQLite store: open 1M accounts and 500k calls closed over an hour ago, child process",
+                     child: .openStoreCallsSettled, closedCalls: closedCalls)
 }
 
-private func startupBenchmark(_ name: String, child: StartupChild) {
+let closedCalls = 500_000
+
+private func startupBenchmark(_ name: String, child: StartupChild, closedCalls: Int = 0) {
     Benchmark(name, configuration: startupConfiguration) { (benchmark: Benchmark, directory: String) in
         benchmark.startMeasurement()
         let peakKiB = try child.spawn(directory: directory)
@@ -58,7 +67,27 @@ private func startupBenchmark(_ name: String, child: StartupChild) {
         _ = try await store.generate(BatchSpec(count: millionCards, faceValue: Money(micros: 5_000_000, currency: eur)),
                                      context: ChangeContext(actor: "bench", at: benchmarkNow), progress: nil)
         await store.close()
+        if closedCalls > 0 { try insertClosedCalls(closedCalls, accounts: millionCards, path: directory + "/ledger.sqlite") }
         return directory
+    }
+}
+
+/// Committed calls as a RADIUS Stop leaves them (session key, number, destination and call record
+/// of the usual sizes), closed over the 50 minutes before `benchmarkNow`. Written as rows: only
+/// how the store loads them is measured.
+private func insertClosedCalls(_ count: Int, accounts: Int, path: String) throws {
+    let queue = try DatabaseQueue(path: path)
+    try queue.write { db in
+        let insert = try db.makeStatement(sql: "INSERT INTO reservations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        for index in 0..<count {
+            let closedAt = benchmarkNow - 3_000 + Int64(index * 3_000 / count)
+            let details = #"{"status":"stop","start":\#(closedAt - 95),"duration":95,"billed_seconds":120,"prefix":"35988","#
+                + #""rule":"peak","rated_micros":400000,"session_id":"4f1c2a9e-\#(index)","terminate_cause":1}"#
+            try insert.execute(arguments: [
+                index + 1, "gw-sofia-1/4f1c2a9e-\(index)", index % accounts + 1, 1_000_000, "gw-sofia-1", "359888123456",
+                "Bulgaria Mobile A1", closedAt - 100, closedAt + 3_500, "committed", 400_000, closedAt, details, index + 1,
+            ])
+        }
     }
 }
 
@@ -86,6 +115,8 @@ private func insertFloor(path: String, rows: Int) throws {
 enum StartupChild: String {
     case readRows = "read-rows"
     case openStore = "open-store"
+    case openStoreCallsWhole = "open-store-calls-whole"
+    case openStoreCallsSettled = "open-store-calls-settled"
 
     private static let modeVariable = "RATEL_BENCH_STARTUP_CHILD"
     private static let directoryVariable = "RATEL_BENCH_STARTUP_DIRECTORY"
@@ -116,6 +147,10 @@ enum StartupChild: String {
         switch self {
         case .openStore:
             _ = try SQLiteLedgerStore.open(directory: directory, now: benchmarkNow)
+        case .openStoreCallsWhole:
+            _ = try SQLiteLedgerStore.open(directory: directory, now: benchmarkNow + 60)
+        case .openStoreCallsSettled:
+            _ = try SQLiteLedgerStore.open(directory: directory, now: benchmarkNow + LedgerBook.wholeReservationMemorySeconds + 60)
         case .readRows:
             let queue = try DatabaseQueue(path: directory + "/ledger.sqlite")
             try queue.read { db in
