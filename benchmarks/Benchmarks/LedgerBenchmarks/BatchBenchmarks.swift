@@ -48,12 +48,12 @@ func batchBenchmarks() {
     startupBenchmark("SQLite: read 1M account rows, child process (baseline)", child: .readRows)
     startupBenchmark("SQLite store: open a ledger of 1M accounts, child process", child: .openStore)
     startupBenchmark("SQLite store: open 1M accounts and 500k calls closed within the hour, child process",
-                     child: .openStoreCallsWhole, closedCalls: closedCalls)
+                     child: .openStoreCallsWhole, closedCalls: halfMillionCalls)
     startupBenchmark("SQLite store: open 1M accounts and 500k calls closed over an hour ago, child process",
-                     child: .openStoreCallsSettled, closedCalls: closedCalls)
+                     child: .openStoreCallsSettled, closedCalls: halfMillionCalls)
 }
 
-let closedCalls = 500_000
+let halfMillionCalls = 500_000
 
 private func startupBenchmark(_ name: String, child: StartupChild, closedCalls: Int = 0) {
     Benchmark(name, configuration: startupConfiguration) { (benchmark: Benchmark, directory: String) in
