@@ -161,8 +161,8 @@ extension LedgerBook {
         // Each sweep also settles a little of what closed an hour ago, and forgets a little of
         // what closed beyond the memory, as a restart would (the store loads no older closed
         // reservation): without it a server's memory grew by every call it ever answered.
-        _ = reservations.settle(closedBefore: now - Self.wholeReservationMemorySeconds, chunkLimit: Self.forgottenChunksPerSweep)
-        _ = reservations.forget(closedBefore: now - Self.closedReservationMemorySeconds, chunkLimit: Self.forgottenChunksPerSweep)
+        _ = reservations.settle(closedBefore: now - Self.wholeReservationMemorySeconds, chunkLimit: Self.chunksPerSweepPass)
+        _ = reservations.forget(closedBefore: now - Self.closedReservationMemorySeconds, chunkLimit: Self.chunksPerSweepPass)
         return released
     }
 
@@ -172,9 +172,10 @@ extension LedgerBook {
     /// How long a closed reservation stays whole in memory before it is settled: retransmitted
     /// and repeated Stops come within seconds, and these are answered without reading the disk.
     public static let wholeReservationMemorySeconds: Int64 = 3_600
-    /// 32 chunks of 1,024 rows: a few milliseconds under the book's lock per sweep, and room for
-    /// thousands of calls a second, sustained.
-    static let forgottenChunksPerSweep = 32
+    /// How much each of a sweep's two passes (settling, forgetting) may take on: 32 chunks of 1,024
+    /// rows, a few milliseconds under the book's lock, and room for thousands of calls a second,
+    /// sustained.
+    static let chunksPerSweepPass = 32
 
     /// Only open reservations can be released, and the expiry queue holds each of them (with a
     /// few stale keys): under the lock every request takes, that is the calls in progress rather
