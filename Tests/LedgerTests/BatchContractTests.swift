@@ -8,12 +8,14 @@ import Testing
     func generatesUniqueRandomPINsWithSealedPasswords(kind: StoreKind) async throws {
         try await withStore(kind) { store, fixture throws in
             // 5,000 cards are 10,000 rows: the SQLite writer writes them with its large cache.
+            // Passwords are digits: at 8 of them, one of the 50 searched below turns up by chance inside the
+            // 60,000 digits of PINs about once in a hundred runs; at 16 the odds fall below one in a hundred million.
             let spec = BatchSpec(count: 5_000, faceValue: StoreFixture.money("5.00"), plan: "retail", pinLength: 12,
-                                 series: "77", passwordLength: 8)
+                                 series: "77", passwordLength: 16)
             let (batch, cards) = try await store.generate(spec, context: StoreFixture.context(), progress: nil)
             #expect(batch.count == 5_000 && cards.count == 5_000)
             #expect(Set(cards.map(\.pin)).count == 5_000)
-            #expect(cards.allSatisfy { $0.pin.count == 12 && $0.pin.hasPrefix("77") && $0.password.count == 8 })
+            #expect(cards.allSatisfy { $0.pin.count == 12 && $0.pin.hasPrefix("77") && $0.password.count == 16 })
             // Not sequential: sorted PINs are not a run of consecutive numbers.
             let sorted = cards.compactMap { Int($0.pin) }.sorted()
             #expect(zip(sorted, sorted.dropFirst()).filter { $1 - $0 == 1 }.count < 10)
