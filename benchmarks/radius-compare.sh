@@ -11,8 +11,15 @@
 # run alternates FreeRADIUS and Ratel ROUNDS times (3), each Ratel round on a fresh copy of the
 # ledger, and the report gives every round's ratio and their median.
 #
-# USERS (1000000), RUN_SECONDS (10 per phase), CONCURRENCY (64 in flight), ROUNDS change the load;
-# RATEL_BENCH_WORK (/tmp/ratel-radius-bench) keeps the generated users between runs.
+# Each server's peak is the better of two depths of requests in flight, CONCURRENCY (64) and
+# DEEP_CONCURRENCY (256), both measured on both servers: FreeRADIUS `files` and `detail` are bound
+# by the CPU at either depth, while each Ratel Stop waits for its group's fdatasync, so 64 requests
+# in flight leave Ratel's cores partly idle. The report gives the ratios at 64 and of the peaks.
+# Ratel's deep phases run on a fresh ledger copy of their own, so the accounts of the half-peak
+# phase are still unused.
+#
+# USERS (1000000), RUN_SECONDS (10 per phase), CONCURRENCY, DEEP_CONCURRENCY, ROUNDS change the
+# load; RATEL_BENCH_WORK (/tmp/ratel-radius-bench) keeps the generated users between runs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +27,7 @@ WORK=${RATEL_BENCH_WORK:-/tmp/ratel-radius-bench}
 USERS=${USERS:-1000000}
 RUN_SECONDS=${RUN_SECONDS:-10}
 CONCURRENCY=${CONCURRENCY:-64}
+DEEP_CONCURRENCY=${DEEP_CONCURRENCY:-256}
 ROUNDS=${ROUNDS:-3}
 SECRET=bench-secret
 FR_AUTH=28120 FR_ACCT=28130 RATEL_AUTH=28121 RATEL_ACCT=28131 RATEL_METRICS=28141 FLOOR_AUTH=28122
@@ -125,9 +133,13 @@ print(json.dumps(d, separators=(",", ":")))' "$result" "$before" "$(cpu_seconds 
 fr_files_detail() {
     record_served "freeradius_auth#$ROUND" "$RUNNING" load auth $FR_AUTH --concurrency "$CONCURRENCY" --sessions "fr$ROUND-$TAG"
     record_served "freeradius_acct_detail#$ROUND" "$RUNNING" load acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "fr$ROUND-$TAG"
+    record_served "freeradius_auth_deep#$ROUND" "$RUNNING" load auth $FR_AUTH --concurrency "$DEEP_CONCURRENCY" --sessions "frd$ROUND-$TAG"
+    record_served "freeradius_acct_detail_deep#$ROUND" "$RUNNING" load acct $FR_ACCT --concurrency "$DEEP_CONCURRENCY" \
+        --sessions "frd$ROUND-$TAG"
 }
 fr_sql() {
     record_served freeradius_acct_sql "$RUNNING" load acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "frsql-$TAG"
+    record_served freeradius_acct_sql_deep "$RUNNING" load acct $FR_ACCT --concurrency "$DEEP_CONCURRENCY" --sessions "frsqld-$TAG"
 }
 
 floor_round() {
@@ -165,7 +177,7 @@ name = "bench"
 address = "127.0.0.1"
 secret = "$SECRET"
 EOF
-ratel_round() {
+ratel_start() {
     rm -rf "$DATA" && cp -r "$USERS_DIR/ledger" "$DATA" && cp "$WORK/ratel.toml" "$DATA/ratel.toml"
     # The copy's 200 MB of dirty pages would otherwise be written back half a minute later, in the
     # middle of the latency phase, and hold up the server's own fsyncs by a tenth of a second.
@@ -174,20 +186,34 @@ ratel_round() {
     RATEL_PID=$!
     RUNNING=$RATEL_PID
     wait_for "$DATA/serve.log" "ratel: clients:" "ratel serve"
-    local authorised peak
-    record_served "ratel_auth#$ROUND" "$RATEL_PID" load auth $RATEL_AUTH --concurrency "$CONCURRENCY" --sessions "rt$ROUND-$TAG"
-    authorised=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["completed"])' "$PHASE")
-    peak=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["per_second"])' "$PHASE")
-    # Start+Stop for the calls just authorised: each Stop commits its reservation as a debit.
-    record_served "ratel_acct#$ROUND" "$RATEL_PID" load acct $RATEL_ACCT --concurrency "$CONCURRENCY" --sessions "rt$ROUND-$TAG" \
-        --count "$authorised"
-    # Half of the peak, paced (open loop), on accounts not used yet: the latency an operator sees.
-    record_served "ratel_auth_half_peak#$ROUND" "$RATEL_PID" load auth $RATEL_AUTH --concurrency 4096 --rate $((peak / 2)) \
-        --first "$authorised" --sessions "rth$ROUND-$TAG"
+}
+ratel_stop_and_check() { # label suffix
     kill -TERM "$RATEL_PID"; wait "$RATEL_PID" 2>/dev/null || true
     RUNNING=""
     "$RATEL" ledger check --data "$DATA" > "$WORK/ledger-check.json"
-    record "ratel_ledger_check#$ROUND" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps({"problems": len(d["problems"]), "overruns": d["overruns"], "open_reservations": d["open_reservations"]}))' "$WORK/ledger-check.json")"
+    record "ratel_ledger_check$1#$ROUND" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps({"problems": len(d["problems"]), "overruns": d["overruns"], "open_reservations": d["open_reservations"]}))' "$WORK/ledger-check.json")"
+}
+# Authorisations, then Start+Stop for the calls just authorised: each Stop commits its
+# reservation as a debit. Leaves the authorisation rate in PEAK and their count in AUTHORISED.
+ratel_pap_and_accounting() { # label suffix, concurrency, sessions
+    record_served "ratel_auth$1#$ROUND" "$RATEL_PID" load auth $RATEL_AUTH --concurrency "$2" --sessions "$3"
+    AUTHORISED=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["completed"])' "$PHASE")
+    PEAK=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["per_second"])' "$PHASE")
+    record_served "ratel_acct$1#$ROUND" "$RATEL_PID" load acct $RATEL_ACCT --concurrency "$2" --sessions "$3" --count "$AUTHORISED"
+}
+ratel_round() {
+    ratel_start
+    ratel_pap_and_accounting _deep "$DEEP_CONCURRENCY" "rtd$ROUND-$TAG"
+    local deep_peak=$PEAK
+    ratel_stop_and_check _deep
+    ratel_start
+    ratel_pap_and_accounting "" "$CONCURRENCY" "rt$ROUND-$TAG"
+    # Half of the peak (the better depth's), paced (open loop), on accounts not used yet: the
+    # latency an operator sees.
+    local peak=$(( PEAK > deep_peak ? PEAK : deep_peak ))
+    record_served "ratel_auth_half_peak#$ROUND" "$RATEL_PID" load auth $RATEL_AUTH --concurrency 4096 --rate $((peak / 2)) \
+        --first "$AUTHORISED" --sessions "rth$ROUND-$TAG"
+    ratel_stop_and_check ""
 }
 
 echo "radius-compare: FreeRADIUS $(freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users, $ROUNDS rounds"

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Turns radius-compare.sh's results (one JSON object per phase, labelled `name#round`) into the
-README's tables: every round's figures and ratios, then each target against the median ratio."""
+README's tables: every round's figures and ratios, then each target against the median ratio.
+A phase measured at two depths of requests in flight has a `_deep` twin; a server's peak is the
+better of the two (older results have no twins, and their peak is the one depth measured)."""
 import json
 import statistics
 import sys
@@ -11,7 +13,9 @@ for line in open(sys.argv[1]):
     rows[entry["label"]] = entry["result"]
 
 rounds = sorted({int(label.split("#")[1]) for label in rows if "#" in label})
-sql = rows.get("freeradius_acct_sql")
+sql = max((rows[name] for name in ("freeradius_acct_sql", "freeradius_acct_sql_deep") if name in rows),
+          key=lambda result: result["per_second"], default=None)
+deep = bool(rounds) and all(f"ratel_acct_deep#{r}" in rows for r in rounds)
 
 
 def get(name, round_):
@@ -22,10 +26,25 @@ def ratio(name, baseline, round_):
     return get(name, round_)["per_second"] / get(baseline, round_)["per_second"]
 
 
+def peak(name, round_):
+    return max((rows[label] for label in (f"{name}#{round_}", f"{name}_deep#{round_}") if label in rows),
+               key=lambda result: result["per_second"])
+
+
+def peak_ratio(name, baseline, round_):
+    return peak(name, round_)["per_second"] / peak(baseline, round_)["per_second"]
+
+
+def at_depth(result):
+    return f"{result['per_second']:,}/s ({result['concurrency']})"
+
+
 def faults(result):
     return result["rejected"] + result["lost"] + result.get("other", 0)
 
 
+if rounds:
+    print(f"At {get('ratel_auth', rounds[0])['concurrency']} requests in flight:\n")
 print("| round | FreeRADIUS `files` | Ratel PAP | ratio | FreeRADIUS `detail` | Ratel Start+Stop | ratio | "
       "Ratel at half peak: rate, p50 / p99 (max) |")
 print("|---|---|---|---|---|---|---|---|")
@@ -37,6 +56,14 @@ for r in rounds:
           f"{ratio('ratel_auth', 'freeradius_auth', r):.2f}x | {fr_acct['per_second']:,} pairs/s | "
           f"{acct['per_second']:,} pairs/s | {ratio('ratel_acct', 'freeradius_acct_detail', r):.2f}x | "
           f"{half['per_second']:,}/s, {half['p50_ms']} / {half['p99_ms']} ms ({half['max_ms']}) |")
+if deep:
+    print("\nPeaks: each server's better depth of requests in flight (in brackets), in the same round:\n")
+    print("| round | FreeRADIUS `files` | Ratel PAP | ratio | FreeRADIUS `detail` | Ratel Start+Stop | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rounds:
+        print(f"| {r} | {at_depth(peak('freeradius_auth', r))} | {at_depth(peak('ratel_auth', r))} | "
+              f"{peak_ratio('ratel_auth', 'freeradius_auth', r):.2f}x | {at_depth(peak('freeradius_acct_detail', r))} | "
+              f"{at_depth(peak('ratel_acct', r))} | {peak_ratio('ratel_acct', 'freeradius_acct_detail', r):.2f}x |")
 # Older results have no durable floor, the oldest no floor at all: the table shows what was measured.
 floor_names = {"floor_sockets": "raw sockets", "floor_sockets-journal": "raw sockets, durable", "floor_nio": "SwiftNIO"}
 floors = tuple(name for name in floor_names if rounds and all(f"{name}#{r}" in rows for r in rounds))
@@ -66,7 +93,9 @@ def micros_per_request(result, key):
 cpu_phases = [(name, title) for name, title in [
                   ("freeradius_auth", "FreeRADIUS `files`"), ("ratel_auth", "Ratel PAP"),
                   ("floor_nio", f"floor, {floor_names['floor_nio']}"),
-                  ("freeradius_acct_detail", "FreeRADIUS `detail` (pair)"), ("ratel_acct", "Ratel Start+Stop (pair)")]
+                  ("freeradius_acct_detail", "FreeRADIUS `detail` (pair)"), ("ratel_acct", "Ratel Start+Stop (pair)"),
+                  ("freeradius_acct_detail_deep", "FreeRADIUS `detail`, deep (pair)"),
+                  ("ratel_acct_deep", "Ratel Start+Stop, deep (pair)")]
               if rounds and all("server_cpu_s" in rows.get(f"{name}#{r}", {}) for r in rounds)]
 if cpu_phases:
     print("\nCPU per request, server / load generator (µs; accounting per Start+Stop pair), median of the rounds:\n")
@@ -92,8 +121,8 @@ if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("
               f"{100 * half['server_wait_s'] / half['seconds']:.1f}% | "
               f"{100 * half['generator_wait_s'] / half['seconds']:.1f}% | {half['p99_ms']} ms |")
 if sql:
-    print(f"\nFreeRADIUS `sql` (SQLite), measured once: {sql['per_second']:,} pairs/s, "
-          f"p50 / p99 {sql['p50_ms']} / {sql['p99_ms']} ms, {sql['lost']} lost.")
+    print(f"\nFreeRADIUS `sql` (SQLite), measured once (its better depth): {sql['per_second']:,} pairs/s at "
+          f"{sql['concurrency']} in flight, p50 / p99 {sql['p50_ms']} / {sql['p99_ms']} ms, {sql['lost']} lost.")
 
 
 def target(what, ratios, goal, unit="x"):
@@ -106,22 +135,34 @@ def target(what, ratios, goal, unit="x"):
 
 print("\n| target | median of the rounds (each round) | rounds meeting it | verdict on the median |")
 print("|---|---|---|---|")
-target("Ratel PAP >= 1.2x FreeRADIUS `files`", [ratio("ratel_auth", "freeradius_auth", r) for r in rounds], 1.2)
-target("Ratel Start+Stop >= 1.0x FreeRADIUS `detail`", [ratio("ratel_acct", "freeradius_acct_detail", r) for r in rounds], 1.0)
+measured = "peaks" if deep else "at one depth"
+target(f"Ratel PAP >= 1.2x FreeRADIUS `files` ({measured})",
+       [peak_ratio("ratel_auth", "freeradius_auth", r) for r in rounds], 1.2)
+target(f"Ratel Start+Stop >= 1.0x FreeRADIUS `detail` ({measured})",
+       [peak_ratio("ratel_acct", "freeradius_acct_detail", r) for r in rounds], 1.0)
 if sql:
-    target("Ratel Start+Stop >= 10x FreeRADIUS `sql`",
-           [get("ratel_acct", r)["per_second"] / sql["per_second"] for r in rounds], 10)
+    target(f"Ratel Start+Stop >= 10x FreeRADIUS `sql` ({measured})",
+           [peak("ratel_acct", r)["per_second"] / sql["per_second"] for r in rounds], 10)
+if deep:
+    depth = get("ratel_auth", rounds[0])["concurrency"]
+    target(f"(the same, both at {depth} in flight) PAP >= 1.2x `files`",
+           [ratio("ratel_auth", "freeradius_auth", r) for r in rounds], 1.2)
+    target(f"(the same, both at {depth} in flight) Start+Stop >= 1.0x `detail`",
+           [ratio("ratel_acct", "freeradius_acct_detail", r) for r in rounds], 1.0)
 p99s = [get("ratel_auth_half_peak", r)["p99_ms"] for r in rounds]
 below = sum(1 for value in p99s if value < 5)
 print(f"| Ratel p99 < 5 ms at half its peak | {statistics.median(p99s)} ms ({', '.join(f'{v} ms' for v in p99s)}) | "
       f"{below} of {len(p99s)} | {'met' if below == len(p99s) else 'NOT met'} (every round) |")
 
-ratel_faults = sum(faults(get(name, r)) for r in rounds for name in ("ratel_auth", "ratel_acct", "ratel_auth_half_peak"))
-fr_faults = sum(faults(get(name, r)) for r in rounds for name in ("freeradius_auth", "freeradius_acct_detail"))
+twins = ("", "_deep") if deep else ("",)
+ratel_faults = sum(faults(get(name, r)) for r in rounds
+                   for name in [f"ratel_{kind}{twin}" for kind in ("auth", "acct") for twin in twins] + ["ratel_auth_half_peak"])
+fr_faults = sum(faults(get(f"{name}{twin}", r)) for r in rounds for name in ("freeradius_auth", "freeradius_acct_detail")
+                for twin in twins)
 floor_faults = sum(faults(get(name, r)) for r in rounds for name in floors)
 print(f"\nRejected, lost or unexpected replies: Ratel {ratel_faults}, FreeRADIUS `files`/`detail` {fr_faults}"
       + (f", PAPFloor {floor_faults}." if floors else "."))
-checks = [rows[f"ratel_ledger_check#{r}"] for r in rounds if f"ratel_ledger_check#{r}" in rows]
+checks = [rows[label] for r in rounds for label in (f"ratel_ledger_check#{r}", f"ratel_ledger_check_deep#{r}") if label in rows]
 if checks:
     print(f"Ratel's ledger after each round: {sum(c['problems'] for c in checks)} problems, "
           f"{sum(c['overruns'] for c in checks)} overruns in all; "
