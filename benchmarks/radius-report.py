@@ -8,8 +8,13 @@ import statistics
 import sys
 
 rows = {}
+# Phases FreeRADIUS died in: each was run again on a restarted server, and the rerun is in rows.
+crashes = []
 for line in open(sys.argv[1]):
     entry = json.loads(line)
+    if entry["label"].startswith("freeradius_crash_in_"):
+        crashes.append(entry["label"].removeprefix("freeradius_crash_in_"))
+        continue
     rows[entry["label"]] = entry["result"]
 
 rounds = sorted({int(label.split("#")[1]) for label in rows if "#" in label})
@@ -162,6 +167,9 @@ fr_faults = sum(faults(get(f"{name}{twin}", r)) for r in rounds for name in ("fr
 floor_faults = sum(faults(get(name, r)) for r in rounds for name in floors)
 print(f"\nRejected, lost or unexpected replies: Ratel {ratel_faults}, FreeRADIUS `files`/`detail` {fr_faults}"
       + (f", PAPFloor {floor_faults}." if floors else "."))
+if crashes:
+    print(f"FreeRADIUS died {len(crashes)} time(s), in {', '.join(crashes)}; each such phase was run again on a "
+          "restarted server, and the tables give the rerun.")
 checks = [rows[label] for r in rounds for label in (f"ratel_ledger_check#{r}", f"ratel_ledger_check_deep#{r}") if label in rows]
 if checks:
     print(f"Ratel's ledger after each round: {sum(c['problems'] for c in checks)} problems, "

@@ -124,7 +124,9 @@ final class LoadRun {
         let packet = try build(user: user, stage: stage, identifier: identifier)
         slots[socketIndex][Int(identifier)] = Slot(user: user, stage: stage, sentAt: monotonicNanos())
         let written = packet.withUnsafeBytes { Glibc.send(sockets[socketIndex], $0.baseAddress, $0.count, 0) }
-        if written < 0 && errno != EAGAIN { throw LoadError("send: errno \(errno)") }
+        // ECONNREFUSED: nothing listens any more (the server died). Its requests go unanswered and
+        // are counted lost, so the phase still reports and the script can tell what happened.
+        if written < 0 && errno != EAGAIN && errno != ECONNREFUSED { throw LoadError("send: errno \(errno)") }
         result.sent += 1
     }
 
