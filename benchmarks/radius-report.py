@@ -126,7 +126,7 @@ if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("
               f"{100 * half['server_wait_s'] / half['seconds']:.1f}% | "
               f"{100 * half['generator_wait_s'] / half['seconds']:.1f}% | {half['p99_ms']} ms |")
 if sql:
-    print(f"\nFreeRADIUS `sql` (SQLite), measured once (its better depth): {sql['per_second']:,} pairs/s at "
+    print(f"\nFreeRADIUS `sql` (SQLite), the better of the depths measured: {sql['per_second']:,} pairs/s at "
           f"{sql['concurrency']} in flight, p50 / p99 {sql['p50_ms']} / {sql['p99_ms']} ms, {sql['lost']} lost.")
 
 

@@ -23,7 +23,10 @@ public struct Reservation: Sendable, Equatable {
     public var movementID: Int64?
 
     /// A commit above what was held still debits in full; it is counted.
-    public var isOverrun: Bool { (finalCost ?? 0) > amount }
+    public var isOverrun: Bool { Self.isOverrun(finalCost: finalCost, amount: amount) }
+
+    /// The same rule for a row read without the rest of the reservation (one loaded settled).
+    static func isOverrun(finalCost: Int64?, amount: Int64) -> Bool { (finalCost ?? 0) > amount }
 
     /// Memberwise, for the stores in other modules that read rows back.
     package init(id: Int64, key: String, accountID: Int64, amount: Int64, nas: String, number: String, destination: String, openedAt: Int64, expiresAt: Int64, state: ReservationState, finalCost: Int64?, closedAt: Int64?, details: String, movementID: Int64?) {

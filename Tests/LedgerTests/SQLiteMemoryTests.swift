@@ -96,6 +96,8 @@ struct SQLiteMemoryTests {
         #expect(try await store.account(id: account.id).balance == balance - 250_000)
         #expect(try await store.openReservations().map(\.key) == ["ringing"])
         #expect(try await store.check().problems.isEmpty)
+        // The late Stop is an overrun (nothing was held any more); a restart counts it from its settled row.
+        #expect(try await store.check().overruns == 1)
         await store.close()
 
         // A restart loads them settled, and answers the same.
@@ -105,6 +107,7 @@ struct SQLiteMemoryTests {
         #expect(try await reopened.commit(key: "done", cost: 900_000, details: "again", at: later) == done)
         #expect(try await reopened.account(id: account.id).balance == balance - 250_000)
         #expect(try await reopened.check().problems.isEmpty)
+        #expect(try await reopened.check().overruns == 1)
         await reopened.close()
     }
 }

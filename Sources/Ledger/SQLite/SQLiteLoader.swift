@@ -53,10 +53,12 @@ enum SQLiteLoader {
         // Room for one more reservation per account (virtual memory until used) before the table grows.
         book.reserveCapacity(reservations: remembered + book.accounts.count)
         let settledRows = try Row.fetchCursor(db, sql: """
-            SELECT id, key, closed_at, COALESCE(final_cost, 0) > amount FROM reservations
+            SELECT id, key, closed_at, final_cost, amount FROM reservations
             WHERE state <> 'open' AND closed_at >= ? AND closed_at < ? ORDER BY id
             """, arguments: [forgotten, settled])
-        while let row = try settledRows.next() { book.loadSettled(id: row[0], key: row[1], closedAt: row[2], isOverrun: row[3]) }
+        while let row = try settledRows.next() {
+            book.loadSettled(id: row[0], key: row[1], closedAt: row[2], isOverrun: Reservation.isOverrun(finalCost: row[3], amount: row[4]))
+        }
         let reservations = try Row.fetchCursor(db, sql: "SELECT * FROM reservations WHERE state = 'open' OR closed_at >= ? ORDER BY id",
                                                arguments: [settled])
         while let row = try reservations.next() { book.load(try reservation(row)) }
