@@ -137,11 +137,12 @@ print(json.dumps(d, separators=(",", ":")))' "$result" "$before" "$(cpu_seconds 
 
 # FreeRADIUS 3.2.1 (Debian 12) died once here with a segmentation fault, in a `detail` phase at
 # 256 in flight. Its log was full of "Received conflicting packet ... due to unfinished request in
-# module": the generator, like any NAS, reuses an Identifier as soon as its reply is in, and
-# FreeRADIUS had not yet finished with the old request. It logs that at 64 in flight too. So a
-# phase in which FreeRADIUS dies is recorded as a crash and run again (twice at most) on a
-# restarted server, and the report counts the crashes: one crash of the baseline must not end the
-# run.
+# module": the generator then reused an Identifier as soon as its reply was in (and each Stop its
+# Start's), and FreeRADIUS had not yet finished with the old request. It now reuses the Identifier
+# free longest (RadiusLoad's IdentifierQueue), which leaves a few such lines per run instead of
+# thousands. Still, a phase in which FreeRADIUS dies is recorded as a crash and run again (twice
+# at most) on a restarted server, and the report counts the crashes: one crash of the baseline
+# must not end the run.
 fr_phase() { # label, then RadiusLoad's kind, port and arguments
     local label=$1 attempt
     shift

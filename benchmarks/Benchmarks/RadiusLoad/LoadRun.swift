@@ -45,7 +45,7 @@ final class LoadRun {
     private let tracePath = ProcessInfo.processInfo.environment["RL_TRACE"]
     private var sockets: [Int32] = []
     private var slots: [[Slot]] = []
-    private var freeIdentifiers: [[UInt8]] = []
+    private var freeIdentifiers: [IdentifierQueue] = []
     private var random = SplitMix(seed: UInt64(truncatingIfNeeded: Int(bitPattern: UInt(monotonicNanos()))))
     private var result = Result()
     private var inFlight = 0
@@ -70,7 +70,7 @@ final class LoadRun {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             sockets.append(fd)
             slots.append(Array(repeating: Slot(), count: 256))
-            freeIdentifiers.append((0...255).reversed().map(UInt8.init))
+            freeIdentifiers.append(IdentifierQueue())
         }
         result.latenciesMicros.reserveCapacity(1 << 22)
     }
@@ -113,8 +113,12 @@ final class LoadRun {
 
     /// Stage 0: the Access-Request, or the Accounting Start; stage 1: the Accounting Stop.
     private func send(user: Int, stage: UInt8) throws -> Bool {
-        guard let socketIndex = freeIdentifiers.indices.first(where: { !freeIdentifiers[$0].isEmpty }),
-              let identifier = freeIdentifiers[socketIndex].popLast() else { return false }
+        // A socket keeps some Identifiers free, so that none is reused right after its reply
+        // (at 256 in flight one socket would otherwise have all its Identifiers in use); past
+        // that the next socket is used.
+        guard let socketIndex = freeIdentifiers.indices.first(where: { freeIdentifiers[$0].count > IdentifierQueue.slack })
+                ?? freeIdentifiers.indices.first(where: { !freeIdentifiers[$0].isEmpty }),
+              let identifier = freeIdentifiers[socketIndex].take() else { return false }
         try transmit(user: user, stage: stage, socketIndex: socketIndex, identifier: identifier)
         inFlight += 1
         return true
@@ -179,13 +183,15 @@ final class LoadRun {
             case RadiusCode.accessReject.rawValue: result.rejected += 1
             default: result.other += 1
             }
-            if options.kind == .acct && slot.stage == 0 && buffer[0] == RadiusCode.accountingResponse.rawValue {
-                try transmit(user: slot.user, stage: 1, socketIndex: socketIndex, identifier: identifier)
+            slots[socketIndex][Int(identifier)].user = -1
+            freeIdentifiers[socketIndex].put(identifier)
+            // The Stop goes out under the Identifier free longest, like any other new request.
+            if options.kind == .acct && slot.stage == 0 && buffer[0] == RadiusCode.accountingResponse.rawValue,
+               let next = freeIdentifiers[socketIndex].take() {
+                try transmit(user: slot.user, stage: 1, socketIndex: socketIndex, identifier: next)
                 continue
             }
             result.completed += 1
-            slots[socketIndex][Int(identifier)].user = -1
-            freeIdentifiers[socketIndex].append(identifier)
             inFlight -= 1
         }
     }
@@ -196,11 +202,35 @@ final class LoadRun {
             for identifier in 0..<256 where slots[socketIndex][identifier].user >= 0
                 && now > slots[socketIndex][identifier].sentAt + 2_000_000_000 {
                 slots[socketIndex][identifier].user = -1
-                freeIdentifiers[socketIndex].append(UInt8(identifier))
+                freeIdentifiers[socketIndex].put(UInt8(identifier))
                 result.lost += 1
                 inFlight -= 1
             }
         }
+    }
+}
+
+/// A socket's free Identifiers, reused in the order they were freed: an Identifier reused the
+/// moment its reply is in meets a server still finishing the old request (FreeRADIUS 3.2 logs
+/// "conflicting packet ... unfinished request in module", gives up on the old request, and once
+/// crashed on that path), which a NAS with many calls in flight rarely does.
+struct IdentifierQueue {
+    static let slack = 64
+    private var ring = (0...255).map(UInt8.init)
+    private var head = 0
+    private(set) var count = 256
+
+    var isEmpty: Bool { count == 0 }
+
+    mutating func take() -> UInt8? {
+        guard count > 0 else { return nil }
+        defer { head = (head + 1) & 255; count -= 1 }
+        return ring[head]
+    }
+
+    mutating func put(_ identifier: UInt8) {
+        ring[(head + count) & 255] = identifier
+        count += 1
     }
 }
 
