@@ -76,7 +76,10 @@ import Testing
         let nas = try PyradNAS(secret: "lab-secret")
         defer { nas.stop() }
         let server = try RatelServer(config: Self.config(disconnectPort: nas.port), database: database)
-        let cards = try server.issue(count: 2, value: "0.50")
+        // 1.00 pays the first minute under every rule of the retail plan: its dearest, weekdays
+        // 07:00-22:00 in Sofia, charges 0.58 a minute to the number `authorise` dials (0.50 did
+        // not, so this test failed in those hours).
+        let cards = try server.issue(count: 2, value: "1.00")
         try server.start()
         defer { server.stop() }
 
