@@ -183,8 +183,7 @@ final class LoadRun {
             case RadiusCode.accessReject.rawValue: result.rejected += 1
             default: result.other += 1
             }
-            slots[socketIndex][Int(identifier)].user = -1
-            freeIdentifiers[socketIndex].put(identifier)
+            release(identifier, on: socketIndex)
             // The Stop goes out under the Identifier free longest, like any other new request.
             if options.kind == .acct && slot.stage == 0 && buffer[0] == RadiusCode.accountingResponse.rawValue,
                let next = freeIdentifiers[socketIndex].take() {
@@ -196,13 +195,19 @@ final class LoadRun {
         }
     }
 
+    /// The request under `identifier` is done with (answered or lost): the Identifier waits at
+    /// the back of the socket's queue.
+    private func release(_ identifier: UInt8, on socketIndex: Int) {
+        slots[socketIndex][Int(identifier)].user = -1
+        freeIdentifiers[socketIndex].put(identifier)
+    }
+
     /// Requests unanswered after two seconds are counted lost and their slots reused.
     private func sweepLost(now: UInt64) {
         for socketIndex in slots.indices {
             for identifier in 0..<256 where slots[socketIndex][identifier].user >= 0
                 && now > slots[socketIndex][identifier].sentAt + 2_000_000_000 {
-                slots[socketIndex][identifier].user = -1
-                freeIdentifiers[socketIndex].put(UInt8(identifier))
+                release(UInt8(identifier), on: socketIndex)
                 result.lost += 1
                 inFlight -= 1
             }
