@@ -115,6 +115,13 @@ cpu_seconds() { # pid; nothing if it is gone
 wait_seconds() { # pid
     cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ waited += $2 } END { if (NR) printf "%.3f", waited / 1e9 }' || true
 }
+# CPU time the hypervisor gave to others while this VM wanted it (steal, the eighth field of the
+# cpu line of /proc/stat, every CPU summed), in seconds: a latency tail with no queue inside the
+# guest may be time its CPUs did not run at all.
+steal_seconds() {
+    awk -v ticks="$TICKS" '$1 == "cpu" { printf "%.3f", $9 / ticks }' /proc/stat
+}
+CPUS=$(nproc)
 # Runs a phase (a RadiusLoad command line) and records it with the server's CPU time during it,
 # so the report can give both sides' CPU per request: the machine is shared with the generator.
 # Also how long the server's threads waited for a CPU: a latency tail on two shared cores can be
@@ -122,16 +129,19 @@ wait_seconds() { # pid
 # The recorded JSON is left in PHASE for the phases that depend on it.
 PHASE=""
 record_served() { # label, server pid, command...
-    local label=$1 pid=$2 before waited result
+    local label=$1 pid=$2 before waited stolen result
     shift 2
     before=$(cpu_seconds "$pid")
     waited=$(wait_seconds "$pid")
+    stolen=$(steal_seconds)
     result=$("$@")
     # A server that died during the phase has no CPU figure; its lost requests say what happened.
     PHASE=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])
 if sys.argv[2] and sys.argv[3]: d["server_cpu_s"]=round(float(sys.argv[3])-float(sys.argv[2]),3)
 if sys.argv[4] and sys.argv[5]: d["server_wait_s"]=round(float(sys.argv[5])-float(sys.argv[4]),3)
-print(json.dumps(d, separators=(",", ":")))' "$result" "$before" "$(cpu_seconds "$pid")" "$waited" "$(wait_seconds "$pid")")
+d["machine_steal_s"]=round(float(sys.argv[7])-float(sys.argv[6]),3); d["cpus"]=int(sys.argv[8])
+print(json.dumps(d, separators=(",", ":")))' "$result" "$before" "$(cpu_seconds "$pid")" "$waited" "$(wait_seconds "$pid")" \
+        "$stolen" "$(steal_seconds)" "$CPUS")
     record "$label" "$PHASE"
 }
 

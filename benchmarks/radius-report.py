@@ -87,6 +87,11 @@ if floors:
     print(f"\nMedians against `files`: floor on {'; on '.join(medians[:-1])}; {medians[-1]}.")
 
 
+def steal_share(result):
+    """The share of the phase's CPU time (every CPU) that the hypervisor gave to others, %."""
+    return 100 * result["machine_steal_s"] / (result["seconds"] * result["cpus"])
+
+
 def micros_per_request(result, key):
     """A phase's CPU time (`key`: server_cpu_s or generator_cpu_s) per answered request, µs."""
     return result[key] * 1e6 / max(1, result["completed"])
@@ -118,13 +123,17 @@ if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("
                   for r in rounds):
     print("\nAt half peak: Ratel's CPU per request, and time waiting for a CPU as a share of the phase "
           "(all threads summed), against the p99:\n")
-    print("| round | Ratel CPU per request | Ratel's threads waiting | load generator's waiting | p99 |")
-    print("|---|---|---|---|---|")
+    # Results from before the steal figure was recorded have no such column.
+    stolen = all("machine_steal_s" in get("ratel_auth_half_peak", r) for r in rounds)
+    print("| round | Ratel CPU per request | Ratel's threads waiting | load generator's waiting |"
+          + (" machine's CPUs stolen |" if stolen else "") + " p99 |")
+    print("|---|---|---|---|" + ("---|" if stolen else "") + "---|")
     for r in rounds:
         half = get("ratel_auth_half_peak", r)
         print(f"| {r} | {micros_per_request(half, 'server_cpu_s'):.1f} µs | "
               f"{100 * half['server_wait_s'] / half['seconds']:.1f}% | "
-              f"{100 * half['generator_wait_s'] / half['seconds']:.1f}% | {half['p99_ms']} ms |")
+              f"{100 * half['generator_wait_s'] / half['seconds']:.1f}% | "
+              + (f"{steal_share(half):.1f}% | " if stolen else "") + f"{half['p99_ms']} ms |")
 if sql:
     print(f"\nFreeRADIUS `sql` (SQLite), the better of the depths measured: {sql['per_second']:,} pairs/s at "
           f"{sql['concurrency']} in flight, p50 / p99 {sql['p50_ms']} / {sql['p99_ms']} ms, {sql['lost']} lost.")
@@ -158,6 +167,12 @@ p99s = [get("ratel_auth_half_peak", r)["p99_ms"] for r in rounds]
 below = sum(1 for value in p99s if value < 5)
 print(f"| Ratel p99 < 5 ms at half its peak | {statistics.median(p99s)} ms ({', '.join(f'{v} ms' for v in p99s)}) | "
       f"{below} of {len(p99s)} | {'met' if below == len(p99s) else 'NOT met'} (every round) |")
+
+steals = [(steal_share(result), label) for label, result in rows.items() if "machine_steal_s" in result]
+if steals:
+    worst, where = max(steals)
+    print(f"\nCPU time the hypervisor gave to others (steal), as a share of each phase's: at most {worst:.1f}% "
+          f"({where}), median {statistics.median(share for share, _ in steals):.1f}% over {len(steals)} phases.")
 
 twins = ("", "_deep") if deep else ("",)
 ratel_faults = sum(faults(get(name, r)) for r in rounds
