@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RATEL = .build/debug/ratel
 
-.PHONY: run test build deps fuzz bench bench-ledger bench-radius ratesheets clean
+.PHONY: run test build deps fuzz bench bench-clients bench-ledger bench-radius ratesheets clean
 
 deps:
 	@scripts/ensure-deps.sh
@@ -34,6 +34,10 @@ fuzz: deps
 # PostgreSQL pair runs against the same throwaway server the tests use.
 bench: deps
 	cd benchmarks && RATEL_BENCH_POSTGRES="$$(../scripts/start-postgres.sh)" $(SWIFT) package benchmark --no-progress
+
+# The NAS client lookup only: thousands of clients against two.
+bench-clients: deps
+	cd benchmarks && $(SWIFT) package benchmark --no-progress --target ClientBenchmarks
 
 # The ledger benchmarks only: reserve+commit pairs per second against naive baselines.
 bench-ledger: deps

@@ -38,6 +38,16 @@ let package = Package(
             path: "Benchmarks/LedgerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "ClientBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RadiusProtocol", package: "ratel"),
+                .product(name: "RadiusServer", package: "ratel"),
+            ],
+            path: "Benchmarks/ClientBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // Not a package-benchmark suite: the load generator that benchmarks/radius-compare.sh runs
         // against FreeRADIUS and `ratel serve` in turn.
         .executableTarget(

@@ -2,7 +2,7 @@ public import NIOCore
 
 /// An address or a CIDR block a NAS client is known by. IPv4-mapped IPv6 sources are matched as IPv4,
 /// so a client configured as 192.0.2.1 is found whichever socket family its packets arrive on.
-public struct IPNetwork: Sendable, Equatable {
+public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     public let base: [UInt8]
     public let prefixLength: Int
 
@@ -22,6 +22,12 @@ public struct IPNetwork: Sendable, Equatable {
         }
         base = IPNetwork.masked(bytes, length)
         prefixLength = length
+    }
+
+    /// The block in its usual notation, its prefix length always written: `10.0.0.0/8`, `192.0.2.1/32`.
+    public var description: String {
+        let address = (try? SocketAddress(packedIPAddress: ByteBuffer(bytes: base), port: 0))?.ipAddress
+        return "\(address ?? base.map(String.init).joined(separator: "."))/\(prefixLength)"
     }
 
     /// Every request looks its client up: compared octet by octet, with no masked copy.

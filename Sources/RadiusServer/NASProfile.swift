@@ -132,25 +132,6 @@ extension NASClient {
     }
 }
 
-/// The configured clients; a source address belongs to the client with the most specific block.
-public struct ClientTable: Sendable {
-    public let clients: [NASClient]
-
-    public init(_ clients: [NASClient]) { self.clients = clients }
-
-    public func client(named name: String) -> NASClient? { clients.first { $0.name == name } }
-
-    public func client(for address: [UInt8]) -> NASClient? {
-        var best: (client: NASClient, length: Int)?
-        for client in clients {
-            for network in client.networks where network.contains(address) {
-                if network.prefixLength > best?.length ?? -1 { best = (client, network.prefixLength) }
-            }
-        }
-        return best?.client
-    }
-}
-
 extension StringProtocol {
     func trimmingWhitespace() -> Substring {
         let scalars = Substring(self)

@@ -53,7 +53,12 @@ struct ServeCommand: AsyncParsableCommand {
         if !authListen.isEmpty { settings.authListen = authListen }
         if !acctListen.isEmpty { settings.acctListen = acctListen }
         if let metricsListen { settings.metricsListen = metricsListen }
-        if demo { settings.clients.append(try DemoSetup.client()) }
+        if demo {
+            settings.clients.append(try DemoSetup.client())
+            if let repeated = ServeConfiguration.repeatedBlock(in: settings.clients) {
+                throw ConfigurationError("--demo adds a client for 127.0.0.1 and ::1, but \(repeated.network) is client '\(repeated.owner)' in the configuration")
+            }
+        }
         let runner = ServeRunner(settings: settings, demo: demo)
         try runner.validateAddresses()
 

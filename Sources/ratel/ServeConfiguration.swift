@@ -115,12 +115,30 @@ struct ServeConfiguration {
                 guard let body = element.table else { throw fail("client[\(index)]", "must be a table") }
                 config.clients.append(try ClientReader.read(body, index: index, profiles: config.profiles, fail: fail))
             }
-            let names = config.clients.map(\.name)
-            if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
-                throw fail("client", "two clients are named '\(repeated)'")
+            var names: Set<String> = []
+            for client in config.clients where !names.insert(client.name).inserted {
+                throw fail("client", "two clients are named '\(client.name)'")
+            }
+            if let repeated = repeatedBlock(in: config.clients) {
+                throw fail("client[\(repeated.index)].address", repeated.owner == config.clients[repeated.index].name
+                           ? "lists \(repeated.network) twice" : "\(repeated.network) is already the address of client '\(repeated.owner)'")
             }
         }
         return config
+    }
+}
+
+extension ServeConfiguration {
+    /// The first client to list a block that a client before it (or itself) already listed, and
+    /// that owner's name: such a block would quietly belong to whichever came first.
+    static func repeatedBlock(in clients: [NASClient]) -> (index: Int, network: IPNetwork, owner: String)? {
+        var owners: [IPNetwork: String] = [:]
+        for (index, client) in clients.enumerated() {
+            for network in client.networks {
+                if let owner = owners.updateValue(client.name, forKey: network) { return (index, network, owner) }
+            }
+        }
+        return nil
     }
 }
 

@@ -115,7 +115,73 @@ import Testing
         #expect(unknown.code == "Access-Reject" && unknown.value("h323-return-code") == "h323-return-code=1", "\(unknown)")
     }
 
+    /// Thousands of clients, blocks inside blocks: a datagram belongs to the most specific block
+    /// that holds its source, whatever the order of the clients.
+    @Test func theMostSpecificOfThousandsOfClientsAnswers() throws {
+        var config = RatelServer.config + """
+
+            [[client]]
+            name = "loopback"
+            address = "127.0.0.0/8"
+            secret = "wide-secret"
+            """
+        for index in 0..<4_000 {
+            config += "\n[[client]]\nname = \"gw-\(index)\"\naddress = \"10.\(index / 256).\(index % 256).1\"\nsecret = \"gw-\(index)\"\n"
+        }
+        config += "\n[[client]]\nname = \"tens\"\naddress = [\"10.0.0.0/8\", \"127.0.0.0/24\"]\nsecret = \"tens-secret\"\n"
+        let server = try RatelServer(config: config)
+        try server.start()
+        defer { server.stop() }
+        let status = try Tool.radclient(["Message-Authenticator = 0x00"], server: "127.0.0.1:\(server.authV4)", kind: "status",
+                                        secret: "lab-secret")
+        #expect(status.code == "Access-Accept", "\(status)")
+        let script = RatelServer.packageRoot + "/Tests/RadiusIntegrationTests/pyrad_checks.py"
+        func answered(from source: String, secret: String) throws -> Bool {
+            let result = try Tool.run("/usr/bin/python3", [script, "unknown-client", "127.0.0.1", String(server.authV4), secret, source])
+            return result.stdout.contains("\"reply\": true")
+        }
+        // 127.0.0.2 is in tens' /24 and loopback's /8: the /24 wins, so only its secret is answered.
+        #expect(try answered(from: "127.0.0.2", secret: "tens-secret"))
+        #expect(try !answered(from: "127.0.0.2", secret: "wide-secret"))
+        #expect(try answered(from: "127.1.0.1", secret: "wide-secret"))
+    }
+
+    /// `make run` is `ratel serve --demo`: the PINs it prints are answered for the demo secret on
+    /// both families, and a configuration that already has a loopback client is refused.
+    @Test func theDemoPINsItPrintsAreAnswered() throws {
+        let server = try RatelServer(config: RatelServer.listen + "\n")
+        server.serveOptions = ["--demo"]
+        try server.start()
+        defer { server.stop() }
+        // "  PIN / PASSWORD  balance 10.00 EUR"
+        var cards: [(pin: String, password: String)] = []
+        for line in server.log.split(separator: "\n") where line.hasPrefix("  ") {
+            let fields = line.split(separator: " ")
+            if fields.count >= 3, fields[1] == "/" { cards.append((String(fields[0]), String(fields[2]))) }
+        }
+        #expect(cards.count == 3, "\(server.log)")
+        for (card, address) in zip(cards, ["127.0.0.1:\(server.authV4)", "[::1]:\(server.authV6)"]) {
+            let accept = try Tool.radclient(["User-Name = \"\(card.pin)\"", "User-Password = \"\(card.password)\"",
+                                             "Called-Station-Id = \"359888123456\"", "Message-Authenticator = 0x00"],
+                                            server: address, kind: "auth", secret: "testing123")
+            #expect(accept.code == "Access-Accept" && accept.value("Session-Timeout") != nil, "\(accept)")
+        }
+
+        let taken = try RatelServer(config: RatelServer.config)
+        taken.serveOptions = ["--demo"]
+        defer { taken.stop() }
+        #expect(throws: ToolError.self) { try taken.start() }
+        #expect(taken.log.contains("--demo adds a client for 127.0.0.1 and ::1, but 127.0.0.1/32 is client 'lab' in the configuration"),
+                "\(taken.log)")
+    }
+
     @Test func invalidConfigurationNamesTheKey() throws {
+        // The same address for two clients would quietly belong to the first.
+        // Started, not run to its end: a server that took the configuration would never return.
+        let twice = try RatelServer(config: RatelServer.config + "\n[[client]]\nname = \"again\"\naddress = \"127.0.0.1\"\nsecret = \"s\"\n")
+        defer { twice.stop() }
+        #expect(throws: ToolError.self) { try twice.start() }
+        #expect(twice.log.contains("client[2].address: 127.0.0.1/32 is already the address of client 'lab'"), "\(twice.log)")
         let server = try RatelServer(config: "[[client]]\nname = \"x\"\naddress = \"10.0.0.0/33\"\nsecret = \"s\"\n")
         let result = try Tool.ratel(["serve", "--config", server.data + "/ratel.toml"])
         #expect(result.status == 1 && result.stderr.contains("client[0].address"), "\(result.stderr)")

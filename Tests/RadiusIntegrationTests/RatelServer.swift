@@ -11,6 +11,8 @@ final class RatelServer {
     let process = Process()
     /// Runs the server under this file-size limit (ulimit -f, in octets): writes beyond it fail.
     var fileSizeLimit: Int?
+    /// More `ratel serve` options, after the configuration and the store's.
+    var serveOptions: [String] = []
     private let output = Output()
     var authV4 = 0, authV6 = 0, acctV4 = 0, acctV6 = 0, metrics = 0
 
@@ -78,7 +80,7 @@ final class RatelServer {
     }
 
     func start() throws {
-        let serve = ["serve", "--config", data + "/ratel.toml"] + storeArguments
+        let serve = ["serve", "--config", data + "/ratel.toml"] + storeArguments + serveOptions
         if let fileSizeLimit {
             // prlimit runs the command in its own process, so `process` is the server itself.
             process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
