@@ -30,7 +30,8 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         return "\(address ?? base.map(String.init).joined(separator: "."))/\(prefixLength)"
     }
 
-    /// Every request looks its client up: compared octet by octet, with no masked copy.
+    /// Whether `address` (4 or 16 octets) is in the block, compared octet by octet with no masked
+    /// copy. `ClientTable` files blocks by prefix length rather than asking each in turn.
     public func contains(_ address: [UInt8]) -> Bool {
         guard address.count == base.count else { return false }
         for index in base.indices where address[index] & IPNetwork.mask(octet: index, prefixLength) != base[index] { return false }
