@@ -150,9 +150,9 @@ print(json.dumps(d, separators=(",", ":")))' "$result" "$before" "$(cpu_seconds 
 # module": the generator then reused an Identifier as soon as its reply was in (and each Stop its
 # Start's), and FreeRADIUS had not yet finished with the old request. It now reuses the Identifier
 # free longest (RadiusLoad's IdentifierQueue), which left 58 to 241 such lines instead of 4,658 to
-# 6,417 in trials of a PAP and an accounting phase at one depth (issue 4's notes). Still, a phase in which FreeRADIUS dies is recorded as a crash and run again (twice
-# at most) on a restarted server, and the report counts the crashes: one crash of the baseline
-# must not end the run.
+# 6,417 in trials of a PAP and an accounting phase at one depth (issue 4's notes). Still, a phase
+# in which FreeRADIUS dies is recorded as a crash and run again (twice at most) on a restarted
+# server, and the report counts the crashes: one crash of the baseline must not end the run.
 fr_phase() { # label, then RadiusLoad's kind, port and arguments
     local label=$1 attempt
     shift
