@@ -177,16 +177,16 @@ import Testing
 
     @Test func invalidConfigurationNamesTheKey() throws {
         // The same address for two clients would quietly belong to the first.
-        // Started, not run to its end: a server that took the configuration would never return.
+        // A server that took the configuration would never return: each case gets 30 s to refuse it.
         let twice = try RatelServer(config: RatelServer.config + "\n[[client]]\nname = \"again\"\naddress = \"127.0.0.1\"\nsecret = \"s\"\n")
         defer { twice.stop() }
         #expect(throws: ToolError.self) { try twice.start() }
         #expect(twice.log.contains("client[2].address: 127.0.0.1/32 is already the address of client 'lab'"), "\(twice.log)")
         let server = try RatelServer(config: "[[client]]\nname = \"x\"\naddress = \"10.0.0.0/33\"\nsecret = \"s\"\n")
-        let result = try Tool.ratel(["serve", "--config", server.data + "/ratel.toml"])
+        let result = try Tool.ratel(["serve", "--config", server.data + "/ratel.toml"], timeoutSeconds: 30)
         #expect(result.status == 1 && result.stderr.contains("client[0].address"), "\(result.stderr)")
         let unknownKey = try RatelServer(config: "[limits]\nreservation_grase = 5\n")
-        let second = try Tool.ratel(["serve", "--config", unknownKey.data + "/ratel.toml"])
+        let second = try Tool.ratel(["serve", "--config", unknownKey.data + "/ratel.toml"], timeoutSeconds: 30)
         #expect(second.status == 1 && second.stderr.contains("limits.reservation_grase: unknown key"), "\(second.stderr)")
     }
 

@@ -193,11 +193,14 @@ enum Tool {
         }
     }
 
-    static func ratel(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try run(ratelExecutable.path, arguments)
+    static func ratel(_ arguments: [String], timeoutSeconds: Int = 300) throws -> (status: Int32, stdout: String, stderr: String) {
+        try run(ratelExecutable.path, arguments, timeoutSeconds: timeoutSeconds)
     }
 
-    static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Runs a command to its end, or kills it after `timeoutSeconds` and throws: a server that
+    /// should have refused to start fails the test instead of hanging the whole run.
+    static func run(_ executable: String, _ arguments: [String], input: String? = nil,
+                    timeoutSeconds: Int = 300) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -206,13 +209,46 @@ enum Tool {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = stdin
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
+        // Both pipes drain at once: a child that fills one while we wait on the other would stall.
+        let stdout = PipeReader(out), stderr = PipeReader(err)
         if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
         try stdin.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        guard exited.wait(timeout: .now() + .seconds(timeoutSeconds)) == .success else {
+            kill(process.processIdentifier, SIGKILL)
+            // Foundation reports the exit only once a grandchild holding the pipes lets go: wait
+            // for neither longer than a second.
+            _ = exited.wait(timeout: .now() + .seconds(1))
+            throw ToolError("\(([executable] + arguments).joined(separator: " ")) still ran after \(timeoutSeconds) s; killed. "
+                + "Its error output: \(stderr.text(waitingUpTo: 1))")
+        }
+        return (process.terminationStatus, stdout.text(), stderr.text())
+    }
+
+    /// Reads a pipe to its end on a thread of its own.
+    private final class PipeReader: @unchecked Sendable {
+        private let lock = NSLock()
+        private let done = DispatchSemaphore(value: 0)
+        private var data = Data()
+
+        init(_ pipe: Pipe) {
+            let handle = pipe.fileHandleForReading
+            Thread.detachNewThread { [self] in
+                while case let chunk = handle.availableData, !chunk.isEmpty {
+                    lock.withLock { data.append(chunk) }
+                }
+                done.signal()
+            }
+        }
+
+        /// What the child wrote: all of it once the pipe ends, or what came before the wait ran out.
+        func text(waitingUpTo seconds: Int? = nil) -> String {
+            if let seconds { _ = done.wait(timeout: .now() + .seconds(seconds)) } else { done.wait() }
+            done.signal()
+            return lock.withLock { String(decoding: data, as: UTF8.self) }
+        }
     }
 
     /// radclient (Debian freeradius-utils): one try, one second, so a dropped request fails fast.
