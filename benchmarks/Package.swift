@@ -44,6 +44,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "RadiusProtocol", package: "ratel"),
                 .product(name: "RadiusServer", package: "ratel"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/ClientBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

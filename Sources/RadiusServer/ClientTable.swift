@@ -40,17 +40,10 @@ public struct ClientTable: Sendable {
 
     public func client(named name: String) -> NASClient? { byName[name].map { clients[$0] } }
 
-    /// The client a datagram from `address` (4 octets for IPv4, 16 for IPv6) belongs to.
-    public func client(for address: [UInt8]) -> NASClient? {
-        let levels: [Level]
-        switch address.count {
-        case 4: levels = ipv4
-        case 16: levels = ipv6
-        default: return nil
-        }
-        let number = Self.number(address)
-        for level in levels {
-            if let index = level.blocks[number & level.mask] { return clients[index] }
+    /// The client a datagram from `source` belongs to.
+    public func client(for source: SourceHost) -> NASClient? {
+        for level in source.isIPv4 ? ipv4 : ipv6 {
+            if let index = level.blocks[source.number & level.mask] { return clients[index] }
         }
         return nil
     }

@@ -12,23 +12,9 @@ public final class DuplicateCache: Sendable {
     /// release, when a sweep dropped a backlog, stalled every request for a tenth of a second).
     struct Key: Hashable {
         let listener: Listener
-        /// The source address's octets (4 or 16), packed.
-        let addressHigh: UInt64
-        let addressLow: UInt64
-        let addressLength: UInt8
+        let host: SourceHost
         let port: Int
         let identifier: UInt8
-
-        init(listener: Listener, address: [UInt8], port: Int, identifier: UInt8) {
-            var high: UInt64 = 0, low: UInt64 = 0
-            for (index, octet) in address.prefix(16).enumerated() {
-                if index < 8 { high = high << 8 | UInt64(octet) } else { low = low << 8 | UInt64(octet) }
-            }
-            self.listener = listener
-            (addressHigh, addressLow, addressLength) = (high, low, UInt8(min(address.count, 16)))
-            self.port = port
-            self.identifier = identifier
-        }
     }
 
     struct Entry {

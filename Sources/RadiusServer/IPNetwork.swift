@@ -64,6 +64,32 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// A datagram's source host as one number, read where it lies in the socket address (every
+/// datagram needs it, so no copy of the octets is made). An IPv4-mapped IPv6 source is IPv4.
+public struct SourceHost: Hashable, Sendable {
+    /// The address as a big-endian number: 32 significant bits for IPv4, 128 for IPv6.
+    public let number: UInt128
+    public let isIPv4: Bool
+
+    public init?(_ address: SocketAddress) {
+        switch address {
+        // sockaddr_in is family(2) port(2) address(4); sockaddr_in6 is family(2) port(2) flow(4) address(16).
+        case .v4(let v4):
+            number = UInt128(withUnsafeBytes(of: v4.address) { UInt32(bigEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self)) })
+            isIPv4 = true
+        case .v6(let v6):
+            let (high, low) = withUnsafeBytes(of: v6.address) { octets in
+                (UInt64(bigEndian: octets.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                 UInt64(bigEndian: octets.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+            }
+            isIPv4 = high == 0 && low >> 32 == 0xFFFF
+            number = isIPv4 ? UInt128(low & 0xFFFF_FFFF) : UInt128(high) << 64 | UInt128(low)
+        case .unixDomainSocket:
+            return nil
+        }
+    }
+}
+
 /// A configuration value Ratel cannot run with; the message names the key or value.
 public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String

@@ -92,7 +92,7 @@ public final class RadiusEngine: Sendable {
     /// can decide a whole read of datagrams in one task.
     public func decide(_ datagram: some Collection<UInt8>, from source: SocketAddress, on listener: Listener) async -> Decision? {
         let started = NIODeadline.now()
-        guard let address = IPNetwork.bytes(of: source), let client = clients.client(for: address) else {
+        guard let host = SourceHost(source), let client = clients.client(for: host) else {
             metrics.drop(listener.rawValue, nas: "unknown", reason: "unknown_client")
             logger.debug("packet from an unknown client dropped", metadata: ["source": "\(source)"])
             return nil
@@ -109,7 +109,7 @@ public final class RadiusEngine: Sendable {
         } catch {
             return dropped(listener, client, "invalid", "\(error)")
         }
-        let key = DuplicateCache.Key(listener: listener, address: address, port: source.port ?? 0, identifier: packet.identifier)
+        let key = DuplicateCache.Key(listener: listener, host: host, port: source.port ?? 0, identifier: packet.identifier)
         switch duplicates.arrive(key, authenticator: packet.authenticator, now: started.uptimeNanoseconds) {
         case .inProgress:
             return dropped(listener, client, "duplicate_in_progress", nil)

@@ -1,9 +1,11 @@
 import Benchmark
+import NIOCore
 import RadiusProtocol
 import RadiusServer
 
 // Figures for the README: `make bench-clients` (also part of `make bench`). Every datagram looks
-// its NAS client up by source address; the baseline is the same lookup in a table of two clients.
+// its NAS client up by source address (from the socket address, as the engine does); the
+// baseline is the same lookup in a table of two clients.
 
 /// `count` gateways, each its own address (10.x.y.1), plus a /24 around every hundredth of them and
 /// one /8 around them all: three prefix lengths, as an operator's mix of gateways and sites has.
@@ -24,19 +26,22 @@ func client(_ name: String, _ addresses: [String]) -> NASClient {
 }
 
 /// Sources spread over the gateways, a few from the /8 only: every lookup finds a client.
-func sources(_ count: Int) -> [[UInt8]] {
-    (0..<4_096).map { index in
+func sources(_ count: Int) -> [SocketAddress] {
+    (0..<4_096).compactMap { index in
         let gateway = index * 7_919 % count
-        return index % 16 == 0 ? [10, 250, UInt8(index % 256), 9] : [10, UInt8(gateway / 256 % 256), UInt8(gateway % 256), 1]
+        let address = index % 16 == 0 ? "10.250.\(index % 256).9" : "10.\(gateway / 256 % 256).\(gateway % 256).1"
+        return try? SocketAddress(ipAddress: address, port: 1812)
     }
 }
 
-/// The table as it was before the blocks were filed by prefix length: every block of every client tried.
+/// The table as it was before the blocks were filed by prefix length: the source's octets copied
+/// out, then every block of every client tried.
 struct LinearClients {
     let clients: [NASClient]
 
     @inline(never)
-    func client(for address: [UInt8]) -> NASClient? {
+    func client(for source: SocketAddress) -> NASClient? {
+        guard let address = IPNetwork.bytes(of: source) else { return nil }
         var best: (client: NASClient, length: Int)?
         for client in clients {
             for network in client.networks where network.contains(address) {
@@ -56,14 +61,14 @@ let benchmarks: @Sendable () -> Void = {
         let table = ClientTable([client("lab", ["10.0.0.1"]), client("all", ["10.0.0.0/8"])])
         let from = sources(1)
         benchmark.startMeasurement()
-        for index in benchmark.scaledIterations { blackHole(table.client(for: from[index & mask])) }
+        for index in benchmark.scaledIterations { blackHole(SourceHost(from[index & mask]).flatMap(table.client(for:))) }
     }
 
     Benchmark("Client lookup, 10,000 gateways, 100 sites, one /8", configuration: .init(scalingFactor: .mega)) { benchmark in
         let table = ClientTable(gateways(10_000))
         let from = sources(10_000)
         benchmark.startMeasurement()
-        for index in benchmark.scaledIterations { blackHole(table.client(for: from[index & mask])) }
+        for index in benchmark.scaledIterations { blackHole(SourceHost(from[index & mask]).flatMap(table.client(for:))) }
     }
 
     Benchmark("Client lookup, the same, every block tried (former table)", configuration: .init(scalingFactor: .kilo)) { benchmark in
