@@ -40,18 +40,9 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
 
     /// The raw address of a socket address: 4 octets for IPv4 (and IPv4-mapped IPv6), 16 for IPv6.
     public static func bytes(of address: SocketAddress) -> [UInt8]? {
-        switch address {
-        // sockaddr_in is family(2) port(2) address(4); sockaddr_in6 is family(2) port(2) flow(4) address(16).
-        case .v4(let v4):
-            return withUnsafeBytes(of: v4.address) { Array($0[4..<8]) }
-        case .v6(let v6):
-            let bytes = withUnsafeBytes(of: v6.address) { Array($0[8..<24]) }
-            let mappedPrefix: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
-            if bytes.starts(with: mappedPrefix) { return Array(bytes[12...]) }
-            return bytes
-        case .unixDomainSocket:
-            return nil
-        }
+        guard let host = SourceHost(address) else { return nil }
+        let count = host.isIPv4 ? 4 : 16
+        return (0..<count).map { UInt8(truncatingIfNeeded: host.number >> (8 * (count - 1 - $0))) }
     }
 
     private static func masked(_ bytes: [UInt8], _ length: Int) -> [UInt8] {
