@@ -26,10 +26,10 @@ public struct ClientTable: Sendable {
         for (index, client) in clients.enumerated() {
             byName[client.name] = byName[client.name] ?? index
             for network in client.networks {
-                switch network.base.count {
-                case 4: Self.file(network, of: index, in: &ipv4)
-                case 16: Self.file(network, of: index, in: &ipv6)
-                default: continue
+                if network.baseHost.isIPv4 {
+                    Self.file(network, of: index, in: &ipv4)
+                } else {
+                    Self.file(network, of: index, in: &ipv6)
                 }
             }
         }
@@ -51,7 +51,7 @@ public struct ClientTable: Sendable {
     /// Files `network` (its base is masked already) under its prefix length; the first client to
     /// list a block keeps it.
     private static func file(_ network: IPNetwork, of index: Int, in levels: inout [Int: [UInt128: Int]]) {
-        let key = number(network.base)
+        let key = network.baseHost.number
         levels[network.prefixLength, default: [:]][key] = levels[network.prefixLength]?[key] ?? index
     }
 
@@ -60,10 +60,5 @@ public struct ClientTable: Sendable {
         byLength.sorted { $0.key > $1.key }.map { length, blocks in
             Level(mask: length == 0 ? 0 : ~UInt128(0) << (width - length), blocks: blocks)
         }
-    }
-
-    /// The octets as one big-endian number.
-    private static func number(_ octets: [UInt8]) -> UInt128 {
-        octets.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
     }
 }

@@ -38,6 +38,11 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         return true
     }
 
+    /// The block's base in the form a datagram's source takes, so a table can key both alike.
+    public var baseHost: SourceHost {
+        SourceHost(number: base.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }, isIPv4: base.count == 4)
+    }
+
     /// The raw address of a socket address: 4 octets for IPv4 (and IPv4-mapped IPv6), 16 for IPv6.
     public static func bytes(of address: SocketAddress) -> [UInt8]? {
         guard let host = SourceHost(address) else { return nil }
@@ -61,6 +66,11 @@ public struct SourceHost: Hashable, Sendable {
     /// The address as a big-endian number: 32 significant bits for IPv4, 128 for IPv6.
     public let number: UInt128
     public let isIPv4: Bool
+
+    init(number: UInt128, isIPv4: Bool) {
+        self.number = number
+        self.isIPv4 = isIPv4
+    }
 
     public init?(_ address: SocketAddress) {
         switch address {

@@ -181,7 +181,7 @@ import Testing
         #expect(burst.stdout.contains("\"answered\": 450, \"wrong\": [], \"sizes\": [20, 31]"), "\(burst.stdout)\(burst.stderr)")
         let cached = try server.gauge("ratel_radius_duplicate_cache_items", atLeast: 150)
         #expect(cached <= 170, "\(cached) requests remembered after 450 from 150 Identifiers")
-        let stranger = try Tool.run("/usr/bin/python3", [script, "unknown-client", "127.0.0.1", String(server.authV4), "lab-secret"])
+        let stranger = try Tool.run("/usr/bin/python3", [script, "from-source", "127.0.0.1", String(server.authV4), "lab-secret"])
         #expect(stranger.stdout.contains("\"reply\": false"), "\(stranger.stdout)\(stranger.stderr)")
         #expect(try server.get("/metrics").contains("reason=\"unknown_client\""))
         let metrics = try server.get("/metrics")

@@ -137,7 +137,7 @@ import Testing
         #expect(status.code == "Access-Accept", "\(status)")
         let script = RatelServer.packageRoot + "/Tests/RadiusIntegrationTests/pyrad_checks.py"
         func answered(from source: String, secret: String) throws -> Bool {
-            let result = try Tool.run("/usr/bin/python3", [script, "unknown-client", "127.0.0.1", String(server.authV4), secret, source])
+            let result = try Tool.run("/usr/bin/python3", [script, "from-source", "127.0.0.1", String(server.authV4), secret, source])
             return result.stdout.contains("\"reply\": true")
         }
         // 127.0.0.2 is in tens' /24 and loopback's /8: the /24 wins, so only its secret is answered.

@@ -2,7 +2,7 @@
 """Checks driven with pyrad (Debian python3-pyrad), a RADIUS client Ratel's authors did not write.
 
 usage: pyrad_checks.py retransmit HOST AUTH_PORT ACCT_PORT SECRET PIN PASSWORD
-       pyrad_checks.py unknown-client HOST AUTH_PORT SECRET [SOURCE]
+       pyrad_checks.py from-source HOST AUTH_PORT SECRET [SOURCE]
        pyrad_checks.py burst HOST ACCT_PORT SECRET COUNT [ROUNDS]
 Prints one JSON object of observations.
 """
@@ -86,8 +86,9 @@ def retransmit(host, auth_port, acct_port, secret, pin, password):
     return observations
 
 
-def unknown_client(host, auth_port, secret, source="127.0.0.2"):
-    """An Access-Request from `source` (any loopback address will do on Linux): answered or not."""
+def from_source(host, auth_port, secret, source="127.0.0.2"):
+    """An Access-Request from `source` (any loopback address will do on Linux): answered or not.
+    127.0.0.2 is no client in the tests' configurations, so by default this is an unknown client."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind((source, 0))
     raw = access_request(dictionary_, secret.encode(), "1", "x", "stranger")
@@ -147,9 +148,9 @@ if __name__ == "__main__":
     elif command == "burst":
         host, acct, secret, count = arguments[:4]
         result = burst(host, int(acct), secret, int(count), int(arguments[4]) if len(arguments) > 4 else 1)
-    elif command == "unknown-client":
+    elif command == "from-source":
         host, auth, secret = arguments[:3]
-        result = unknown_client(host, int(auth), secret, *arguments[3:4])
+        result = from_source(host, int(auth), secret, *arguments[3:4])
     else:
         sys.exit("unknown command " + command)
     print(json.dumps(result))
