@@ -30,14 +30,6 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         return "\(address ?? base.map(String.init).joined(separator: "."))/\(prefixLength)"
     }
 
-    /// Whether `address` (4 or 16 octets) is in the block, compared octet by octet with no masked
-    /// copy. `ClientTable` files blocks by prefix length rather than asking each in turn.
-    public func contains(_ address: [UInt8]) -> Bool {
-        guard address.count == base.count else { return false }
-        for index in base.indices where address[index] & IPNetwork.mask(octet: index, prefixLength) != base[index] { return false }
-        return true
-    }
-
     /// The block's base in the form a datagram's source takes, so a table can key both alike.
     public var baseHost: SourceHost {
         SourceHost(number: base.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }, isIPv4: base.count == 4)

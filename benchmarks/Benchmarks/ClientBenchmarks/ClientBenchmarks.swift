@@ -44,11 +44,22 @@ struct LinearClients {
         guard let address = IPNetwork.bytes(of: source) else { return nil }
         var best: (client: NASClient, length: Int)?
         for client in clients {
-            for network in client.networks where network.contains(address) {
+            for network in client.networks where Self.block(network, contains: address) {
                 if network.prefixLength > best?.length ?? -1 { best = (client, network.prefixLength) }
             }
         }
         return best?.client
+    }
+
+    /// Octet by octet, with no masked copy, as the former table compared.
+    static func block(_ network: IPNetwork, contains address: [UInt8]) -> Bool {
+        guard address.count == network.base.count else { return false }
+        for index in address.indices {
+            let bitsHere = max(0, min(8, network.prefixLength - index * 8))
+            let mask: UInt8 = bitsHere == 0 ? 0 : UInt8(truncatingIfNeeded: 0xFF << (8 - bitsHere))
+            if address[index] & mask != network.base[index] { return false }
+        }
+        return true
     }
 }
 
