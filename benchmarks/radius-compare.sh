@@ -6,6 +6,8 @@
 # Ratel's latency at half its peak. Each round also measures PAPFloor, PAP answered with Ratel's
 # codec and nothing else (raw sockets; raw sockets with an fdatasynced record per answer; SwiftNIO):
 # the ceilings any Swift design here could approach. Run from the repository root: `make bench-radius`.
+# For context, each round also measures FreeRADIUS as Debian ships it (its `default` site, tuned
+# alike) at the first depth; the targets are judged against the minimal configuration.
 #
 # The machine's speed drifts by a fifth within minutes, so one pair of phases says little: the
 # run alternates FreeRADIUS and Ratel ROUNDS times (3), each Ratel round on a fresh copy of the
@@ -79,17 +81,25 @@ echo '$INCLUDE /usr/share/freeradius/dictionary' > "$FR/dictionary"
 awk -F, 'NR > 1 { printf "%s Cleartext-Password := \"%s\"\n", $1, $2 }' "$CSV" > "$FR/authorize"
 export RATEL_FR_DIR="$FR" RATEL_FR_SECRET="$SECRET" RATEL_FR_AUTH_PORT=$FR_AUTH RATEL_FR_ACCT_PORT=$FR_ACCT
 
-FR_NAME=""
-freeradius_start() { # configuration name (detail or sql)
-    FR_NAME=$1
-    : > "$FR/log/radius.log"
-    freeradius -f -n "$FR_NAME" -d "$FR" &
+# The second baseline: Debian's own configuration, its `default` site as shipped, tuned alike
+# (benchmarks/freeradius/default-site.py says what else changes). Operators start from it; the
+# minimal configuration above is the issue's "plain PAP from `files`" and the one judged.
+FR_DEFAULT="$WORK/freeradius-default"
+rm -rf "$FR_DEFAULT" && cp -a /etc/freeradius/3.0 "$FR_DEFAULT"
+python3 "$ROOT/benchmarks/freeradius/default-site.py" "$FR_DEFAULT" "$SECRET" $FR_AUTH $FR_ACCT
+ln -sf "$FR/authorize" "$FR_DEFAULT/mods-config/files/authorize"
+
+FR_NAME="" FR_DIR=""
+freeradius_start() { # configuration name (detail, sql, or radiusd for the default site), its folder
+    FR_NAME=$1 FR_DIR=$2
+    : > "$FR_DIR/log/radius.log"
+    freeradius -f -n "$FR_NAME" -d "$FR_DIR" &
     RUNNING=$!
-    wait_for "$FR/log/radius.log" "Ready to process requests" "freeradius ($FR_NAME)"
+    wait_for "$FR_DIR/log/radius.log" "Ready to process requests" "freeradius ($FR_NAME)"
 }
-freeradius_run() { # configuration name (detail or sql), then the phases to run
-    freeradius_start "$1"
-    shift
+freeradius_run() { # configuration name, its folder, then the phases to run
+    freeradius_start "$1" "$2"
+    shift 2
     "$@"
     kill -9 "$RUNNING" 2>/dev/null || true
     wait "$RUNNING" 2>/dev/null || true
@@ -162,7 +172,7 @@ fr_phase() { # label, then RadiusLoad's kind, port and arguments
         wait "$RUNNING" 2>/dev/null || true
         record "freeradius_crash_in_$label" "{\"attempt\":$attempt}"
         echo "radius-compare: freeradius died during $label; restarting it" >&2
-        freeradius_start "$FR_NAME"
+        freeradius_start "$FR_NAME" "$FR_DIR"
     done
 }
 fr_files_detail() {
@@ -170,6 +180,10 @@ fr_files_detail() {
     fr_phase "freeradius_acct_detail#$ROUND" acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "fr$ROUND-$TAG"
     fr_phase "freeradius_auth_deep#$ROUND" auth $FR_AUTH --concurrency "$DEEP_CONCURRENCY" --sessions "frd$ROUND-$TAG"
     fr_phase "freeradius_acct_detail_deep#$ROUND" acct $FR_ACCT --concurrency "$DEEP_CONCURRENCY" --sessions "frd$ROUND-$TAG"
+}
+fr_default_site() {
+    fr_phase "freeradius_default_auth#$ROUND" auth $FR_AUTH --concurrency "$CONCURRENCY" --sessions "frs$ROUND-$TAG"
+    fr_phase "freeradius_default_acct#$ROUND" acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "frs$ROUND-$TAG"
 }
 fr_sql() {
     fr_phase freeradius_acct_sql acct $FR_ACCT --concurrency "$CONCURRENCY" --sessions "frsql-$TAG"
@@ -251,10 +265,11 @@ ratel_round() {
 }
 
 echo "radius-compare: FreeRADIUS $(freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users, $ROUNDS rounds"
-freeradius_run sql fr_sql
+freeradius_run sql "$FR" fr_sql
 for ROUND in $(seq 1 "$ROUNDS"); do
     echo "radius-compare: round $ROUND of $ROUNDS"
-    freeradius_run detail fr_files_detail
+    freeradius_run detail "$FR" fr_files_detail
+    freeradius_run radiusd "$FR_DEFAULT" fr_default_site
     floor_round
     ratel_round
 done

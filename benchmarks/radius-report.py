@@ -69,6 +69,27 @@ if deep:
         print(f"| {r} | {at_depth(peak('freeradius_auth', r))} | {at_depth(peak('ratel_auth', r))} | "
               f"{peak_ratio('ratel_auth', 'freeradius_auth', r):.2f}x | {at_depth(peak('freeradius_acct_detail', r))} | "
               f"{at_depth(peak('ratel_acct', r))} | {peak_ratio('ratel_acct', 'freeradius_acct_detail', r):.2f}x |")
+# Debian's default site, tuned alike, answers the same load at the first depth only; results from
+# before it was measured have no such phases.
+default_site = bool(rounds) and all(f"freeradius_default_auth#{r}" in rows for r in rounds)
+if default_site:
+    depth = get("ratel_auth", rounds[0])["concurrency"]
+    print(f"\nFreeRADIUS as Debian ships it (its `default` site: `files` among eleven authorize modules; accounting "
+          f"through four preacct modules to `detail`, `unix` and `exec`), tuned alike, against Ratel, both at {depth} in flight:\n")
+    print("| round | FreeRADIUS default site, PAP | Ratel PAP | ratio | FreeRADIUS default site, accounting | "
+          "Ratel Start+Stop | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rounds:
+        print(f"| {r} | {get('freeradius_default_auth', r)['per_second']:,} auth/s | {get('ratel_auth', r)['per_second']:,} auth/s | "
+              f"{ratio('ratel_auth', 'freeradius_default_auth', r):.2f}x | "
+              f"{get('freeradius_default_acct', r)['per_second']:,} pairs/s | {get('ratel_acct', r)['per_second']:,} pairs/s | "
+              f"{ratio('ratel_acct', 'freeradius_default_acct', r):.2f}x |")
+    shipped = statistics.median(ratio("freeradius_default_auth", "freeradius_auth", r) for r in rounds)
+    shipped_acct = statistics.median(ratio("freeradius_default_acct", "freeradius_acct_detail", r) for r in rounds)
+    print(f"\nMedians: Ratel PAP {statistics.median(ratio('ratel_auth', 'freeradius_default_auth', r) for r in rounds):.2f}x, "
+          f"Start+Stop {statistics.median(ratio('ratel_acct', 'freeradius_default_acct', r) for r in rounds):.2f}x the "
+          f"default site; the default site answers {shipped:.2f}x the PAP and {shipped_acct:.2f}x the accounting "
+          "of the minimal configuration the targets are judged against.")
 # Older results have no durable floor, the oldest no floor at all: the table shows what was measured.
 floor_names = {"floor_sockets": "raw sockets", "floor_sockets-journal": "raw sockets, durable", "floor_nio": "SwiftNIO"}
 floors = tuple(name for name in floor_names if rounds and all(f"{name}#{r}" in rows for r in rounds))
@@ -101,9 +122,11 @@ def micros_per_request(result, key):
 # generator's: on two shared cores, a server's rate follows from what both spend on each request.
 # A phase without the figure in every round (older results, a server that died) is left out.
 cpu_phases = [(name, title) for name, title in [
-                  ("freeradius_auth", "FreeRADIUS `files`"), ("ratel_auth", "Ratel PAP"),
+                  ("freeradius_auth", "FreeRADIUS `files`"), ("freeradius_default_auth", "FreeRADIUS default site"),
+                  ("ratel_auth", "Ratel PAP"),
                   ("floor_nio", f"floor, {floor_names['floor_nio']}"),
-                  ("freeradius_acct_detail", "FreeRADIUS `detail` (pair)"), ("ratel_acct", "Ratel Start+Stop (pair)"),
+                  ("freeradius_acct_detail", "FreeRADIUS `detail` (pair)"),
+                  ("freeradius_default_acct", "FreeRADIUS default site (pair)"), ("ratel_acct", "Ratel Start+Stop (pair)"),
                   ("freeradius_acct_detail_deep", "FreeRADIUS `detail`, deep (pair)"),
                   ("ratel_acct_deep", "Ratel Start+Stop, deep (pair)")]
               if rounds and all("server_cpu_s" in rows.get(f"{name}#{r}", {}) for r in rounds)]
@@ -179,8 +202,10 @@ ratel_faults = sum(faults(get(name, r)) for r in rounds
                    for name in [f"ratel_{kind}{twin}" for kind in ("auth", "acct") for twin in twins] + ["ratel_auth_half_peak"])
 fr_faults = sum(faults(get(f"{name}{twin}", r)) for r in rounds for name in ("freeradius_auth", "freeradius_acct_detail")
                 for twin in twins)
+if default_site:
+    fr_faults += sum(faults(get(name, r)) for r in rounds for name in ("freeradius_default_auth", "freeradius_default_acct"))
 floor_faults = sum(faults(get(name, r)) for r in rounds for name in floors)
-print(f"\nRejected, lost or unexpected replies: Ratel {ratel_faults}, FreeRADIUS `files`/`detail` {fr_faults}"
+print(f"\nRejected, lost or unexpected replies: Ratel {ratel_faults}, FreeRADIUS {fr_faults}"
       + (f", PAPFloor {floor_faults}." if floors else "."))
 if crashes:
     print(f"FreeRADIUS died {len(crashes)} time(s), in {', '.join(crashes)}; each such phase was run again on a "
