@@ -112,6 +112,13 @@ record() { # label, JSON from RadiusLoad
     echo "{\"label\":\"$1\",\"result\":$2}" >> "$RESULTS"
     echo "  $1: $2"
 }
+# What was measured, for the report's first line: `ratel`'s commit (and whether the tree differed
+# from it), the date and the machine, since the figures move with each of them.
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=false
+[ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] || DIRTY=true
+CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+record run "{\"commit\":\"$COMMIT\",\"dirty\":$DIRTY,\"date\":\"$(date -u +%Y-%m-%dT%H:%MZ)\",\"cpu\":\"$CPU\",\"cpus\":$(nproc)}"
 
 # A process's CPU time so far (every thread, user and system), in seconds: /proc/PID/stat after
 # the command name, whose parentheses may hold spaces, has utime and stime as fields 12 and 13.
@@ -275,3 +282,8 @@ for ROUND in $(seq 1 "$ROUNDS"); do
 done
 
 python3 "$ROOT/benchmarks/radius-report.py" "$RESULTS" | tee "$WORK/results-$TAG.md"
+# The README cites runs by their file; a copy in the repository keeps the citation checkable after
+# the machine is gone (commit the ones you cite).
+mkdir -p "$ROOT/benchmarks/results"
+cp "$RESULTS" "$WORK/results-$TAG.md" "$ROOT/benchmarks/results/"
+echo "radius-compare: results in benchmarks/results/results-$TAG.md (and .jsonl)"

@@ -17,6 +17,11 @@ for line in open(sys.argv[1]):
         continue
     rows[entry["label"]] = entry["result"]
 
+run = rows.pop("run", None)
+if run:
+    print(f"`make bench-radius` with `ratel` at {run['commit']}{' (with uncommitted changes)' if run['dirty'] else ''}, "
+          f"{run['date']}, on {run['cpus']} × {run['cpu']}.\n")
+
 rounds = sorted({int(label.split("#")[1]) for label in rows if "#" in label})
 sql = max((rows[name] for name in ("freeradius_acct_sql", "freeradius_acct_sql_deep") if name in rows),
           key=lambda result: result["per_second"], default=None)
