@@ -106,7 +106,11 @@ freeradius_run() { # configuration name, its folder, then the phases to run
     RUNNING=""
 }
 
-RESULTS="$WORK/results-$TAG.jsonl"
+# Results go into the repository, not $WORK: the README cites runs by their file, and a committed
+# copy keeps the citation checkable after the machine is gone (commit the ones you cite).
+RESULTS_DIR="$ROOT/benchmarks/results"
+mkdir -p "$RESULTS_DIR"
+RESULTS="$RESULTS_DIR/results-$TAG.jsonl"
 : > "$RESULTS"
 record() { # label, JSON from RadiusLoad
     echo "{\"label\":\"$1\",\"result\":$2}" >> "$RESULTS"
@@ -281,9 +285,5 @@ for ROUND in $(seq 1 "$ROUNDS"); do
     ratel_round
 done
 
-python3 "$ROOT/benchmarks/radius-report.py" "$RESULTS" | tee "$WORK/results-$TAG.md"
-# The README cites runs by their file; a copy in the repository keeps the citation checkable after
-# the machine is gone (commit the ones you cite).
-mkdir -p "$ROOT/benchmarks/results"
-cp "$RESULTS" "$WORK/results-$TAG.md" "$ROOT/benchmarks/results/"
+python3 "$ROOT/benchmarks/radius-report.py" "$RESULTS" | tee "$RESULTS_DIR/results-$TAG.md"
 echo "radius-compare: results in benchmarks/results/results-$TAG.md (and .jsonl)"

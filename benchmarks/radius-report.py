@@ -2,7 +2,8 @@
 """Turns radius-compare.sh's results (one JSON object per phase, labelled `name#round`) into the
 README's tables: every round's figures and ratios, then each target against the median ratio.
 A phase measured at two depths of requests in flight has a `_deep` twin; a server's peak is the
-better of the two (older results have no twins, and their peak is the one depth measured)."""
+better of the two (older results have no twins, and their peak is the one depth measured). A `run`
+entry, where there is one, names the commit, date and machine measured."""
 import json
 import statistics
 import sys
