@@ -160,14 +160,16 @@ import Testing
         #expect(check.status == 0 && check.stdout.contains("\"problems\": []") && check.stdout.contains("\"overruns\": 0"), "\(check.stdout)")
     }
 
-    @Test func retransmissionsGetTheCachedReplyAndUnknownClientsNone() throws {
+    @Test func retransmissionsGetTheCachedReplyAndUnknownClientsNone() async throws {
         let server = try RatelServer()
         let card = try server.issue(count: 1, value: "5.00")[0]
         try server.start()
         defer { server.stop() }
         let script = RatelServer.packageRoot + "/Tests/RadiusIntegrationTests/pyrad_checks.py"
+        let sentFrom = Int64(Date().timeIntervalSince1970)
         let observed = try Tool.run("/usr/bin/python3", [script, "retransmit", "127.0.0.1", String(server.authV4), String(server.acctV4),
                                                          "lab-secret", card.pin, card.password])
+        let sentUntil = Int64(Date().timeIntervalSince1970)
         #expect(observed.status == 0, "\(observed.stderr)")
         let json = observed.stdout
         #expect(json.contains("\"auth_first_code\": 2") && json.contains("\"auth_identical\": true"), "\(json)")
@@ -187,8 +189,14 @@ import Testing
         let metrics = try server.get("/metrics")
         #expect(metrics.contains("outcome=\"duplicate_resent\""), "\(metrics)")
         server.stop()
-        // One call of 61 s, debited once although its Stop came three times.
-        let cost = try Self.ratedMicros(start: Int64(Date().timeIntervalSince1970) - 61, seconds: 61)
+        // One call of 61 s, debited once although its Stop came three times. It is rated from the
+        // start the server recorded (its Stop carried no timestamp): a start guessed from the clock
+        // here, seconds later, may fall on the other side of a rule boundary (22:00 in Sofia).
+        let record = try await Self.callRecord(server, key: "lab/retry-1")
+        let start = record["start"] as? Int64 ?? 0
+        #expect(start >= sentFrom - 61 && start <= sentUntil && record["duration"] as? Int64 == 61, "\(record)")
+        let cost = try Self.ratedMicros(start: start, seconds: 61)
+        #expect(record["rated_micros"] as? Int64 == cost, "\(record)")
         #expect(try Self.balance(server, card.pin) == 5_000_000 - cost)
     }
 }
