@@ -122,7 +122,8 @@ COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=false
 [ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] || DIRTY=true
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-record run "{\"commit\":\"$COMMIT\",\"dirty\":$DIRTY,\"date\":\"$(date -u +%Y-%m-%dT%H:%MZ)\",\"cpu\":\"$CPU\",\"cpus\":$(nproc)}"
+record run "$(python3 -c 'import json,sys; print(json.dumps({"commit": sys.argv[1], "dirty": sys.argv[2] == "true", "date": sys.argv[3],
+"cpu": sys.argv[4], "cpus": int(sys.argv[5])}, separators=(",", ":")))' "$COMMIT" "$DIRTY" "$(date -u +%Y-%m-%dT%H:%MZ)" "$CPU" "$(nproc)")"
 
 # A process's CPU time so far (every thread, user and system), in seconds: /proc/PID/stat after
 # the command name, whose parentheses may hold spaces, has utime and stime as fields 12 and 13.
