@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #if defined(__linux__)
+#include <linux/filter.h>
 #include <netinet/udp.h>
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -114,7 +115,27 @@ unsigned int ratel_send_datagrams(int descriptor, const struct ratel_datagram *d
     }
     return sent;
 }
+
+int ratel_spread_by_identifier(int descriptor, unsigned int sockets) {
+    if (sockets < 2) return 0;
+    // The kernel runs a reuseport program on the UDP payload: octet 1 is the RADIUS Identifier.
+    // A datagram too short to have one makes the load fail, the program return 0 and the
+    // datagram go to the first socket, where it is dropped as a runt like anywhere else.
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 1),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, sockets),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog program = { .len = sizeof code / sizeof code[0], .filter = code };
+    return setsockopt(descriptor, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof program) == 0 ? 0 : errno;
+}
 #else
+int ratel_spread_by_identifier(int descriptor, unsigned int sockets) {
+    (void)descriptor;
+    (void)sockets;
+    return 0;
+}
+
 int ratel_can_segment(int descriptor) {
     (void)descriptor;
     return 0;

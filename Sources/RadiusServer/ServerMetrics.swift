@@ -44,6 +44,12 @@ public final class ServerMetrics: Sendable {
         count("ratel_radius_control_dropped_total", ["reason": reason])
     }
 
+    /// Counts what one socket of a listen address hands its event loop: how evenly the loops
+    /// share the work. Made once per socket and kept, so each read costs one increment.
+    func received(_ listener: String, address: String, loop: Int) -> Counter {
+        Counter(label: "ratel_radius_received_total", dimensions: [("listener", listener), ("address", address), ("loop", String(loop))])
+    }
+
     func observe(nanoseconds: Int64) { latency.recordNanoseconds(nanoseconds) }
 
     func gauges(openReservations open: Int, liveCalls live: Int, duplicateCacheItems cached: Int) {

@@ -1,3 +1,5 @@
+import CDatagram
+import CoreMetrics
 import Ledger
 public import NIOCore
 import NIOPosix
@@ -37,14 +39,26 @@ public final class UDPListener: Sendable {
 
     static let messagesPerRead = 32
 
-    /// Binds one socket per event loop of `group`, all on the same port: the kernel spreads
-    /// datagrams over them by source address and port, and each loop decides its own.
+    /// How the kernel deals a listen address's datagrams out to its sockets, one per event loop.
+    public enum Spreading: String, Sendable, CaseIterable {
+        /// By source address and port: each NAS port stays with one loop, with no contention
+        /// between loops over one NAS's calls. A NAS sending from one port gets one core.
+        case source
+        /// By RADIUS Identifier: one NAS port keeps every loop busy; a retransmission (same
+        /// Identifier) still goes to the loop that has the original.
+        case identifier
+    }
+
+    /// Binds one socket per event loop of `group`, all on the same port: the kernel deals
+    /// datagrams out to them as `spreading` says, and each loop decides its own.
     public static func bind(host: String, port: Int, listener: Listener, engine: RadiusEngine, group: any EventLoopGroup,
-                            receiveBufferBytes: Int = 4 << 20, maxInFlight: Int = 8192) async throws -> UDPListener {
+                            receiveBufferBytes: Int = 4 << 20, maxInFlight: Int = 8192,
+                            spreading: Spreading = .source) async throws -> UDPListener {
         let flight = Flight(limit: maxInFlight)
         var address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         if port != 0 { try DatagramSocket.ensureFree(address) }
         var channels: [any Channel] = []
+        var first: DatagramSocket?
         do {
             for loop in group.makeIterator() {
                 // Replies leave from the writer in bursts as large as the reads: the same room both ways.
@@ -55,7 +69,15 @@ public final class UDPListener: Sendable {
                     guard let chosen = socket.boundPort else { throw IOError(errnoCode: errno, reason: "getsockname") }
                     address.port = chosen
                 }
-                channels.append(try await channel(on: loop, socket, listener: listener, engine: engine, flight: flight))
+                let received = engine.metrics.received(listener.rawValue, address: Self.label(host: host, port: address.port ?? port),
+                                                       loop: channels.count)
+                channels.append(try await channel(on: loop, socket, listener: listener, engine: engine, flight: flight,
+                                                  received: received))
+                first = first ?? socket
+            }
+            if spreading == .identifier, let first {
+                let refused = ratel_spread_by_identifier(first.descriptor, UInt32(channels.count))
+                guard refused == 0 else { throw IOError(errnoCode: refused, reason: "SO_ATTACH_REUSEPORT_CBPF") }
             }
         } catch {
             for channel in channels { try? await channel.close() }
@@ -64,8 +86,12 @@ public final class UDPListener: Sendable {
         return try UDPListener(listener: listener, channels: channels, flight: flight)
     }
 
+    private static func label(host: String, port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
     private static func channel(on loop: any EventLoop, _ socket: DatagramSocket, listener: Listener, engine: RadiusEngine,
-                                flight: Flight) async throws -> any Channel {
+                                flight: Flight, received: Counter) async throws -> any Channel {
         // A vector read splits one buffer evenly between its messages, so the buffer holds a whole
         // largest datagram (plus one octet, to see an oversized one) for each of them.
         try await DatagramBootstrap(group: loop)
@@ -75,7 +101,8 @@ public final class UDPListener: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let replies = Replies(channel: channel, socket: socket, flight: flight, engine: engine, listener: listener)
-                    try channel.pipeline.syncOperations.addHandler(DatagramHandler(engine: engine, listener: listener, replies: replies))
+                    try channel.pipeline.syncOperations.addHandler(DatagramHandler(engine: engine, listener: listener, replies: replies,
+                                                                                   received: received))
                 }
             }
             .withBoundSocket(socket.descriptor).get()
@@ -111,13 +138,15 @@ public final class UDPListener: Sendable {
         let listener: Listener
         let replies: Replies
         let batching: Bool
+        let received: Counter
         private var batch: [AddressedEnvelope<ByteBuffer>] = []
         static let largestSlice = 8
 
-        init(engine: RadiusEngine, listener: Listener, replies: Replies) {
+        init(engine: RadiusEngine, listener: Listener, replies: Replies, received: Counter) {
             self.engine = engine
             self.listener = listener
             self.replies = replies
+            self.received = received
             batching = engine.store.decidesInMemory
         }
 
@@ -129,6 +158,7 @@ public final class UDPListener: Sendable {
             defer { context.fireChannelReadComplete() }
             guard !batch.isEmpty else { return }
             let arrived = batch.count
+            received.increment(by: arrived)
             let flight = replies.flight
             let limit = flight.limit
             let admitted = flight.state.withLock { state in

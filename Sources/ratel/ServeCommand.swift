@@ -113,7 +113,7 @@ struct ServeRunner {
                                   logger: logger, clock: clock)
         try await engine.recoverLiveCalls()
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.eventLoops ?? System.coreCount)
         var listeners: [UDPListener] = []
         for (listener, addresses) in [(Listener.authentication, settings.authListen), (.accounting, settings.acctListen)] {
             for address in addresses {
@@ -122,7 +122,7 @@ struct ServeRunner {
                     listeners.append(try await UDPListener.bind(host: hostPort.host, port: hostPort.port, listener: listener,
                                                                 engine: engine, group: group,
                                                                 receiveBufferBytes: settings.receiveBufferBytes,
-                                                                maxInFlight: settings.maxInFlight))
+                                                                maxInFlight: settings.maxInFlight, spreading: settings.spreading))
                 } catch {
                     throw ConfigurationError("listen.\(listener == .authentication ? "auth" : "acct"): cannot bind \(address): \(error)")
                 }

@@ -13,6 +13,9 @@ struct ServeConfiguration {
     var metricsListen = "127.0.0.1:9812"
     var receiveBufferBytes = 4 << 20
     var maxInFlight = 8192
+    /// Event loops, each with a socket of its own on every listen address; nil: one per core.
+    var eventLoops: Int?
+    var spreading = UDPListener.Spreading.source
     var duplicateLifetimeSeconds = 10
     var maxAttributes = RadiusPacket.defaultAttributeLimit
     var dataDirectory = "./ratel-data"
@@ -53,12 +56,19 @@ struct ServeConfiguration {
             return fields
         }
         if let listen = try section("listen", ["auth", "acct", "metrics", "receive_buffer", "max_in_flight",
-                                               "duplicate_lifetime", "max_attributes"]) {
+                                               "duplicate_lifetime", "max_attributes", "threads", "spread"]) {
             config.authListen = try listen.optionalStrings("auth") ?? config.authListen
             config.acctListen = try listen.optionalStrings("acct") ?? config.acctListen
             config.metricsListen = try listen.optionalString("metrics") ?? config.metricsListen
             config.receiveBufferBytes = Int(try listen.optionalInt("receive_buffer", in: 65_536...(256 << 20)) ?? Int64(config.receiveBufferBytes))
             config.maxInFlight = Int(try listen.optionalInt("max_in_flight", in: 1...1_000_000) ?? Int64(config.maxInFlight))
+            config.eventLoops = try listen.optionalInt("threads", in: 0...256).flatMap { $0 == 0 ? nil : Int($0) }
+            if let spread = try listen.optionalString("spread") {
+                guard let parsed = UDPListener.Spreading(rawValue: spread) else {
+                    throw fail("listen.spread", "must be one of \(UDPListener.Spreading.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                config.spreading = parsed
+            }
             config.duplicateLifetimeSeconds = Int(try listen.optionalInt("duplicate_lifetime", in: 1...60) ?? 10)
             config.maxAttributes = Int(try listen.optionalInt("max_attributes", in: 10...1000) ?? Int64(config.maxAttributes))
         }

@@ -188,6 +188,9 @@ import Testing
         let unknownKey = try RatelServer(config: "[limits]\nreservation_grase = 5\n")
         let second = try Tool.ratel(["serve", "--config", unknownKey.data + "/ratel.toml"], timeoutSeconds: 30)
         #expect(second.status == 1 && second.stderr.contains("limits.reservation_grase: unknown key"), "\(second.stderr)")
+        let badSpread = try RatelServer(config: "[listen]\nspread = \"random\"\n")
+        let third = try Tool.ratel(["serve", "--config", badSpread.data + "/ratel.toml"], timeoutSeconds: 30)
+        #expect(third.status == 1 && third.stderr.contains("listen.spread: must be one of source, identifier"), "\(third.stderr)")
     }
 
     /// Each listener binds a socket per core on one port; a second server must still be refused
@@ -211,5 +214,32 @@ import Testing
         let reply = try Tool.radclient(["User-Name = \"999\"", "User-Password = \"x\"", "Message-Authenticator = 0x00"],
                                        server: "127.0.0.1:\(first.authV4)", kind: "auth", secret: "lab-secret")
         #expect(reply.code == "Access-Reject", "\(reply)")
+    }
+
+    /// A gateway sends from one port, which the kernel's own spreading gives to one socket and
+    /// so to one event loop; `spread = "identifier"` has every loop take a share (radclient
+    /// picks its Identifiers at random). The metrics show the split either way.
+    @Test(arguments: ["source", "identifier"])
+    func requestsFromOnePortAndTheEventLoops(spread: String) throws {
+        let config = RatelServer.config.replacingOccurrences(of: RatelServer.listen,
+                                                             with: RatelServer.listen + "\nthreads = 2\nspread = \"\(spread)\"")
+        let server = try RatelServer(config: config)
+        try server.start()
+        defer { server.stop() }
+        let requests = (0..<20).map { index in
+            ["User-Name = \"9\(index)\"", "User-Password = \"x\"", "Message-Authenticator = 0x00"].joined(separator: "\n")
+        }
+        let result = try Tool.run("/usr/bin/radclient", ["-x", "-r", "1", "-t", "3", "-p", "20", "127.0.0.1:\(server.authV4)", "auth", "lab-secret"],
+                                  input: requests.joined(separator: "\n\n") + "\n")
+        #expect(result.stdout.components(separatedBy: "Received Access-Reject").count - 1 == 20, "\(result.stdout)")
+        let metrics = try server.get("/metrics")
+        var perLoop: [String: Int] = [:]
+        for line in metrics.split(separator: "\n") where line.hasPrefix("ratel_radius_received_total{")
+            && line.contains("listener=\"authentication\"") && line.contains("address=\"127.0.0.1:\(server.authV4)\"") {
+            guard let loop = line.range(of: "loop=\""), let value = line.split(separator: " ").last.flatMap({ Int($0) }) else { continue }
+            perLoop[String(line[loop.upperBound...].prefix { $0 != "\"" })] = value
+        }
+        let busy = perLoop.values.filter { $0 > 0 }.count
+        #expect(perLoop.count == 2 && perLoop.values.reduce(0, +) == 20 && busy == (spread == "identifier" ? 2 : 1), "\(metrics)")
     }
 }
