@@ -69,8 +69,7 @@ public final class UDPListener: Sendable {
                     guard let chosen = socket.boundPort else { throw IOError(errnoCode: errno, reason: "getsockname") }
                     address.port = chosen
                 }
-                let received = engine.metrics.received(listener.rawValue, address: Self.label(host: host, port: address.port ?? port),
-                                                       loop: channels.count)
+                let received = engine.metrics.received(listener.rawValue, address: Self.endpoint(address), loop: channels.count)
                 channels.append(try await channel(on: loop, socket, listener: listener, engine: engine, flight: flight,
                                                   received: received))
                 first = first ?? socket
@@ -86,8 +85,10 @@ public final class UDPListener: Sendable {
         return try UDPListener(listener: listener, channels: channels, flight: flight)
     }
 
-    private static func label(host: String, port: Int) -> String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    /// "192.0.2.1:1812" or "[2001:db8::1]:1812", as the start-up lines and the metrics name it.
+    public static func endpoint(_ address: SocketAddress) -> String {
+        let host = address.ipAddress ?? "?"
+        return (host.contains(":") ? "[\(host)]" : host) + ":\(address.port ?? 0)"
     }
 
     private static func channel(on loop: any EventLoop, _ socket: DatagramSocket, listener: Listener, engine: RadiusEngine,

@@ -183,10 +183,7 @@ struct ServeRunner {
     }
 
     private func announce(_ listeners: [UDPListener], admin: any Channel) {
-        func describe(_ address: SocketAddress) -> String {
-            let host = address.ipAddress ?? "?"
-            return (host.contains(":") ? "[\(host)]" : host) + ":\(address.port ?? 0)"
-        }
+        let describe = UDPListener.endpoint
         let auth = listeners.filter { $0.listener == .authentication }.map { describe($0.localAddress) }
         let acct = listeners.filter { $0.listener == .accounting }.map { describe($0.localAddress) }
         var lines = [
