@@ -52,6 +52,13 @@ struct DatagramSocket: Sendable {
         try close(bind(address, receiveBufferBytes: 4096, sendBufferBytes: 4096).descriptor)
     }
 
+    /// Has the kernel deal the port's datagrams out to its `sockets` sharing sockets by RADIUS
+    /// Identifier instead of by source (`UDPListener.Spreading.identifier`).
+    func spreadByIdentifier(over sockets: Int) throws {
+        let refused = ratel_spread_by_identifier(descriptor, UInt32(clamping: sockets))
+        guard refused == 0 else { throw IOError(errnoCode: refused, reason: "SO_ATTACH_REUSEPORT_CBPF") }
+    }
+
     /// The port the kernel chose, for a socket bound to port 0.
     var boundPort: Int? {
         var storage = sockaddr_storage()

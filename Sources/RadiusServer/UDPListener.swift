@@ -1,4 +1,3 @@
-import CDatagram
 import CoreMetrics
 import Ledger
 public import NIOCore
@@ -58,9 +57,9 @@ public final class UDPListener: Sendable {
         var address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         if port != 0 { try DatagramSocket.ensureFree(address) }
         var channels: [any Channel] = []
-        var first: DatagramSocket?
+        let loops = Array(group.makeIterator())
         do {
-            for loop in group.makeIterator() {
+            for loop in loops {
                 // Replies leave from the writer in bursts as large as the reads: the same room both ways.
                 let socket = try DatagramSocket.bind(address, receiveBufferBytes: receiveBufferBytes,
                                                      sendBufferBytes: receiveBufferBytes, sharingPort: true)
@@ -69,14 +68,16 @@ public final class UDPListener: Sendable {
                     guard let chosen = socket.boundPort else { throw IOError(errnoCode: errno, reason: "getsockname") }
                     address.port = chosen
                 }
+                // A reuseport group's program covers the sockets that join it later as well.
+                if channels.isEmpty, spreading == .identifier {
+                    do { try socket.spreadByIdentifier(over: loops.count) } catch {
+                        close(socket.descriptor)
+                        throw error
+                    }
+                }
                 let received = engine.metrics.received(listener.rawValue, address: Self.endpoint(address), loop: channels.count)
                 channels.append(try await channel(on: loop, socket, listener: listener, engine: engine, flight: flight,
                                                   received: received))
-                first = first ?? socket
-            }
-            if spreading == .identifier, let first {
-                let refused = ratel_spread_by_identifier(first.descriptor, UInt32(channels.count))
-                guard refused == 0 else { throw IOError(errnoCode: refused, reason: "SO_ATTACH_REUSEPORT_CBPF") }
             }
         } catch {
             for channel in channels { try? await channel.close() }
