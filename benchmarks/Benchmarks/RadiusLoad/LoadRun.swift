@@ -30,6 +30,11 @@ final class LoadRun {
         var sent = 0, accepted = 0, rejected = 0, other = 0, lost = 0, completed = 0
         var elapsed = 0.0
         var latenciesMicros: [UInt32] = []
+        /// From the send to the reply's arrival at the generator's socket (the kernel's receive
+        /// timestamp), so without the time the reply then waited for the generator to read it:
+        /// on two cores shared with the server, the generator is itself descheduled at times,
+        /// and a NAS on a machine of its own would not add that wait to the server's latency.
+        var arrivalLatenciesMicros: [UInt32] = []
         /// With `RL_TRACE=file`: each reply's send time and latency, written as "ms-since-start µs" lines,
         /// to see when in a run the slow replies were (a p99 alone does not say).
         var trace: [(UInt64, UInt32)] = []
@@ -39,6 +44,8 @@ final class LoadRun {
         var user = -1
         var stage: UInt8 = 0
         var sentAt: UInt64 = 0
+        /// The same instant on the clock the kernel stamps arrivals with (CLOCK_REALTIME).
+        var sentAtRealtime: UInt64 = 0
     }
 
     private let options: Options
@@ -68,11 +75,16 @@ final class LoadRun {
             }
             guard connected == 0 else { throw LoadError("connect: errno \(errno)") }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            var stamp: Int32 = 1
+            guard setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &stamp, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+                throw LoadError("setsockopt SO_TIMESTAMPNS: errno \(errno)")
+            }
             sockets.append(fd)
             slots.append(Array(repeating: Slot(), count: 256))
             freeIdentifiers.append(IdentifierQueue())
         }
         result.latenciesMicros.reserveCapacity(1 << 22)
+        result.arrivalLatenciesMicros.reserveCapacity(1 << 22)
     }
 
     deinit { sockets.forEach { close($0) } }
@@ -126,7 +138,7 @@ final class LoadRun {
 
     private func transmit(user: Int, stage: UInt8, socketIndex: Int, identifier: UInt8) throws {
         let packet = try build(user: user, stage: stage, identifier: identifier)
-        slots[socketIndex][Int(identifier)] = Slot(user: user, stage: stage, sentAt: monotonicNanos())
+        slots[socketIndex][Int(identifier)] = Slot(user: user, stage: stage, sentAt: monotonicNanos(), sentAtRealtime: realtimeNanos())
         let written = packet.withUnsafeBytes { Glibc.send(sockets[socketIndex], $0.baseAddress, $0.count, 0) }
         // ECONNREFUSED: nothing listens any more (the server died). Its requests go unanswered and
         // are counted lost, so the phase still reports and the script can tell what happened.
@@ -164,8 +176,25 @@ final class LoadRun {
 
     private func receive(on socketIndex: Int) throws {
         var buffer = [UInt8](repeating: 0, count: 4096)
+        // One control message is asked for (SO_TIMESTAMPNS): a cmsghdr and a timespec.
+        var control = [UInt64](repeating: 0, count: 8)
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(sockets[socketIndex], $0.baseAddress, $0.count, 0) }
+            var arrivedAt: UInt64?
+            let count = buffer.withUnsafeMutableBytes { bytes in
+                control.withUnsafeMutableBytes { controlBytes in
+                    var vector = iovec(iov_base: bytes.baseAddress, iov_len: bytes.count)
+                    return withUnsafeMutablePointer(to: &vector) { vectorPointer in
+                        var message = msghdr()
+                        message.msg_iov = vectorPointer
+                        message.msg_iovlen = 1
+                        message.msg_control = controlBytes.baseAddress
+                        message.msg_controllen = controlBytes.count
+                        let count = recvmsg(sockets[socketIndex], &message, 0)
+                        if count >= 0 { arrivedAt = Self.arrivalStamp(controlBytes, length: message.msg_controllen) }
+                        return count
+                    }
+                }
+            }
             if count < 0 {
                 if errno == EAGAIN || errno == EWOULDBLOCK { return }
                 if errno == ECONNREFUSED { continue }
@@ -177,6 +206,11 @@ final class LoadRun {
             guard slot.user >= 0 else { continue }
             let latency = UInt32(min(UInt64(UInt32.max), (monotonicNanos() - slot.sentAt) / 1000))
             result.latenciesMicros.append(latency)
+            // The realtime clock may be stepped under a run; a reply cannot arrive before it was asked for.
+            if let arrivedAt {
+                result.arrivalLatenciesMicros.append(UInt32(min(UInt64(UInt32.max), arrivedAt > slot.sentAtRealtime
+                    ? (arrivedAt - slot.sentAtRealtime) / 1000 : 0)))
+            }
             if tracePath != nil { result.trace.append((slot.sentAt, latency)) }
             switch buffer[0] {
             case RadiusCode.accessAccept.rawValue, RadiusCode.accountingResponse.rawValue: result.accepted += 1
@@ -237,6 +271,31 @@ struct IdentifierQueue {
         ring[(head + count) & 255] = identifier
         count += 1
     }
+}
+
+extension LoadRun {
+    /// The SCM_TIMESTAMPNS timespec among the control messages `recvmsg` returned, in nanoseconds.
+    static func arrivalStamp(_ control: UnsafeMutableRawBufferPointer, length: Int) -> UInt64? {
+        let headerSize = MemoryLayout<cmsghdr>.stride
+        var offset = 0
+        while offset + headerSize <= min(length, control.count) {
+            let header = control.loadUnaligned(fromByteOffset: offset, as: cmsghdr.self)
+            guard header.cmsg_len >= headerSize else { return nil }
+            if header.cmsg_level == SOL_SOCKET && header.cmsg_type == SO_TIMESTAMPNS,
+               offset + headerSize + MemoryLayout<timespec>.size <= control.count {
+                let stamp = control.loadUnaligned(fromByteOffset: offset + headerSize, as: timespec.self)
+                return UInt64(stamp.tv_sec) * 1_000_000_000 + UInt64(stamp.tv_nsec)
+            }
+            offset += (header.cmsg_len + 7) & ~7
+        }
+        return nil
+    }
+}
+
+func realtimeNanos() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
 }
 
 func monotonicNanos() -> UInt64 {

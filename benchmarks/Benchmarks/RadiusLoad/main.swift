@@ -68,12 +68,19 @@ do {
     let sorted = result.latenciesMicros.sorted()
     let perSecond = Double(result.completed) / max(result.elapsed, 0.001)
     func fixed(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
+    // Only when every reply carried its arrival stamp: percentiles of some replies would mislead.
+    let arrivals = result.arrivalLatenciesMicros.sorted()
+    let arrivalFigures = arrivals.count == sorted.count && !arrivals.isEmpty
+        ? ",\"arrival_p50_ms\":\(fixed(percentile(arrivals, 0.50))),\"arrival_p99_ms\":\(fixed(percentile(arrivals, 0.99))),"
+            + "\"arrival_max_ms\":\(fixed(percentile(arrivals, 1.0)))"
+        : ""
     print("""
         {"kind":"\(options.kind.rawValue)","completed":\(result.completed),"per_second":\(Int(perSecond.rounded())),\
         "sent":\(result.sent),"accepted":\(result.accepted),"rejected":\(result.rejected),"other":\(result.other),\
         "lost":\(result.lost),"seconds":\(fixed(result.elapsed)),"concurrency":\(options.concurrency),\
         "rate":\(options.rate.map(String.init) ?? "null"),"p50_ms":\(fixed(percentile(sorted, 0.50))),\
         "p99_ms":\(fixed(percentile(sorted, 0.99))),"max_ms":\(fixed(percentile(sorted, 1.0))),"generator_cpu_s":\(fixed(cpu))\
+        \(arrivalFigures)\
         \(waited.map { ",\"generator_wait_s\":\(fixed($0))" } ?? "")}
         """)
 } catch {
