@@ -176,25 +176,9 @@ final class LoadRun {
 
     private func receive(on socketIndex: Int) throws {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        // One control message is asked for (SO_TIMESTAMPNS): a cmsghdr and a timespec.
         var control = [UInt64](repeating: 0, count: 8)
         while true {
-            var arrivedAt: UInt64?
-            let count = buffer.withUnsafeMutableBytes { bytes in
-                control.withUnsafeMutableBytes { controlBytes in
-                    var vector = iovec(iov_base: bytes.baseAddress, iov_len: bytes.count)
-                    return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                        var message = msghdr()
-                        message.msg_iov = vectorPointer
-                        message.msg_iovlen = 1
-                        message.msg_control = controlBytes.baseAddress
-                        message.msg_controllen = controlBytes.count
-                        let count = recvmsg(sockets[socketIndex], &message, 0)
-                        if count >= 0 { arrivedAt = Self.arrivalStamp(controlBytes, length: message.msg_controllen) }
-                        return count
-                    }
-                }
-            }
+            let (count, arrivedAt) = Self.receive(sockets[socketIndex], into: &buffer, control: &control)
             if count < 0 {
                 if errno == EAGAIN || errno == EWOULDBLOCK { return }
                 if errno == ECONNREFUSED { continue }
@@ -274,6 +258,26 @@ struct IdentifierQueue {
 }
 
 extension LoadRun {
+    /// One datagram into `buffer`: its length (negative with `errno` set, as `recv`) and when it
+    /// arrived (realtime nanoseconds), if the kernel said. `control` has room for the one control
+    /// message asked for (SO_TIMESTAMPNS): a cmsghdr and a timespec.
+    static func receive(_ socket: Int32, into buffer: inout [UInt8], control: inout [UInt64]) -> (Int, UInt64?) {
+        buffer.withUnsafeMutableBytes { bytes in
+            control.withUnsafeMutableBytes { controlBytes in
+                var vector = iovec(iov_base: bytes.baseAddress, iov_len: bytes.count)
+                return withUnsafeMutablePointer(to: &vector) { vectorPointer in
+                    var message = msghdr()
+                    message.msg_iov = vectorPointer
+                    message.msg_iovlen = 1
+                    message.msg_control = controlBytes.baseAddress
+                    message.msg_controllen = controlBytes.count
+                    let count = recvmsg(socket, &message, 0)
+                    return (count, count >= 0 ? arrivalStamp(controlBytes, length: message.msg_controllen) : nil)
+                }
+            }
+        }
+    }
+
     /// The SCM_TIMESTAMPNS timespec among the control messages `recvmsg` returned, in nanoseconds.
     static func arrivalStamp(_ control: UnsafeMutableRawBufferPointer, length: Int) -> UInt64? {
         let headerSize = MemoryLayout<cmsghdr>.stride
