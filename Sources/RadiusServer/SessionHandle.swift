@@ -9,26 +9,22 @@ public struct SessionHandle: Sendable, Equatable {
     public var client: String
     public var address: SocketAddress
     public var acceptsCoA: Bool
-    /// The identifying attributes as slices of the request that carried them: a handle is made
-    /// for every call and a Disconnect-Request for few, so they are copied only when one goes out.
-    private var identifiers: [Identifier]
-
-    struct Identifier: Sendable, Equatable {
-        let type: UInt8
-        /// The sub-attribute of a Cisco VSA.
-        let ciscoType: UInt8?
-        let value: ArraySlice<UInt8>
-
-        var attribute: OutgoingAttribute {
-            guard let ciscoType else { return OutgoingAttribute(type, Array(value)) }
-            return OutgoingAttribute(vendor: CiscoVSA.vendor, type: ciscoType, Array(value))
-        }
-    }
+    /// The identifying attributes, copied out of the request into one run of octets: per
+    /// attribute its type, 1 and the Cisco sub-type (or 0 and 0), the value's length and the value.
+    /// Slices of the request kept the whole packet and an array of slice headers alive for every
+    /// live call: about 400 of the 1,200 bytes of heap a call held (jemalloc's statistics).
+    private var identifiers: [UInt8]
 
     /// NAS-IP-Address, NAS-Identifier, NAS-IPv6-Address, User-Name and Acct-Session-Id, octet for
     /// octet as the NAS sent them; Cisco voice gateways also need h323-conf-id and h323-call-origin
     /// exactly as they reported them (Cisco "RADIUS Packet of Disconnect").
-    public var identification: [OutgoingAttribute] { identifiers.map(\.attribute) }
+    public var identification: [OutgoingAttribute] {
+        Self.entries(of: identifiers).map { entry in
+            let value = Array(identifiers[entry.value])
+            guard let ciscoType = entry.ciscoType else { return OutgoingAttribute(entry.type, value) }
+            return OutgoingAttribute(vendor: CiscoVSA.vendor, type: ciscoType, value)
+        }
+    }
 
     /// Nil when the client's profile has no Disconnect port (Kamailio 5.6).
     init?(request packet: RadiusPacket, from source: SocketAddress, client: NASClient) {
@@ -44,29 +40,55 @@ public struct SessionHandle: Sendable, Equatable {
                                            AttributeType.userName, AttributeType.acctSessionId]
     private static let identifyingCiscoTypes = [CiscoVSA.confID, CiscoVSA.callOrigin]
 
-    private static func identifiers(of packet: RadiusPacket, cisco: Bool) -> [Identifier] {
-        var found: [Identifier] = []
-        found.reserveCapacity(identifyingTypes.count + (cisco ? identifyingCiscoTypes.count : 0))
+    private static func identifiers(of packet: RadiusPacket, cisco: Bool) -> [UInt8] {
+        var found: [UInt8] = []
+        // A decoded attribute's value is at most 253 octets, so its length fits the one octet.
+        func append(type: UInt8, ciscoType: UInt8?, _ value: ArraySlice<UInt8>) {
+            found.append(contentsOf: [type, ciscoType == nil ? 0 : 1, ciscoType ?? 0, UInt8(value.count)])
+            found.append(contentsOf: value)
+        }
         for type in identifyingTypes {
-            if let value = packet.first(type), !value.isEmpty { found.append(Identifier(type: type, ciscoType: nil, value: value)) }
+            if let value = packet.first(type), !value.isEmpty, value.count <= 253 { append(type: type, ciscoType: nil, value) }
         }
         if cisco {
             for type in identifyingCiscoTypes {
                 if let value = packet.vendorValues(vendor: CiscoVSA.vendor, type: type).first, !value.isEmpty, value.count <= 247 {
-                    found.append(Identifier(type: AttributeType.vendorSpecific, ciscoType: type, value: value))
+                    append(type: AttributeType.vendorSpecific, ciscoType: type, value)
                 }
             }
         }
         return found
     }
 
+    private struct Entry {
+        var type: UInt8
+        var ciscoType: UInt8?
+        /// The entry's octets, header included, and its value's, in the run.
+        var whole: Range<Int>
+        var value: Range<Int>
+    }
+
+    /// The entries of a run this type wrote, so always well formed.
+    private static func entries(of run: [UInt8]) -> [Entry] {
+        var entries: [Entry] = []
+        var offset = 0
+        while offset + 4 <= run.count {
+            let end = min(run.count, offset + 4 + Int(run[offset + 3]))
+            entries.append(Entry(type: run[offset], ciscoType: run[offset + 1] == 1 ? run[offset + 2] : nil,
+                                 whole: offset..<end, value: (offset + 4)..<end))
+            offset = end
+        }
+        return entries
+    }
+
     /// Accounting names the session more fully than the Access-Request did (Acct-Session-Id,
     /// h323-call-origin): its attributes win, the address is where the NAS last spoke from.
     func updated(by newer: SessionHandle) -> SessionHandle {
         var merged = newer
-        for identifier in identifiers
-        where !newer.identifiers.contains(where: { $0.type == identifier.type && $0.ciscoType == identifier.ciscoType }) {
-            merged.identifiers.append(identifier)
+        let newerEntries = Self.entries(of: newer.identifiers)
+        for entry in Self.entries(of: identifiers)
+        where !newerEntries.contains(where: { $0.type == entry.type && $0.ciscoType == entry.ciscoType }) {
+            merged.identifiers.append(contentsOf: identifiers[entry.whole])
         }
         return merged
     }

@@ -69,6 +69,34 @@ import Testing
         #expect(try !server.get("/calls").contains("lab/late-1"))
     }
 
+    /// A Cisco voice gateway finds the call by its own VSAs: the Disconnect-Request carries
+    /// h323-conf-id and h323-call-origin octet for octet, beside the RFC identification.
+    @Test func ciscoGatewaysGetTheirCallIdentifiersBack() throws {
+        let nas = try PyradNAS(secret: "lab-secret")
+        defer { nas.stop() }
+        let server = try RatelServer(config: Self.config(disconnectPort: nas.port)
+            .replacingOccurrences(of: "base = \"generic\"", with: "base = \"cisco\""))
+        let cards = try server.issue(count: 1, value: "5.00")
+        try server.start()
+        defer { server.stop() }
+        let conference = "h323-conf-id=02102944 600a1899 3fd61009 0e2f3cc5"
+        let origin = "h323-call-origin=answer"
+        #expect(try server.authorise(cards[0], session: "cisco-1", extra: [
+            "NAS-IP-Address = 127.0.0.1", "h323-conf-id = \"\(conference)\"", "h323-call-origin = \"\(origin)\"",
+        ]).code == "Access-Accept")
+
+        let ended = try end(server, "lab/cisco-1")
+        #expect(ended.status == 0 && ended.stdout.contains("\"outcome\":\"acknowledged\""), "\(ended)")
+        let request = try #require(nas.requests(session: "cisco-1").first)
+        #expect(request.code == 40 && request.authentic && request.messageAuthenticator)
+        #expect(request.attributes["User-Name"] == [cards[0].pin] && request.attributes["NAS-IP-Address"] == ["127.0.0.1"])
+        for (type, value) in [(UInt8(24), conference), (UInt8(26), origin)] {
+            let octets = Array(value.utf8)
+            let vendorSpecific = [26, UInt8(octets.count + 8), 0, 0, 0, 9, type, UInt8(octets.count + 2)] + octets
+            #expect(request.raw.contains(vendorSpecific.map { String(format: "%02x", $0) }.joined()), "\(request)")
+        }
+    }
+
     /// Account changes made elsewhere (the CLI on the shared PostgreSQL ledger) reach live calls:
     /// a disabled account's calls are disconnected, a topped-up one's grow by CoA.
     @Test func disablingAndToppingUpReachLiveCalls() async throws {
