@@ -40,42 +40,51 @@ public struct SessionHandle: Sendable, Equatable {
                                            AttributeType.userName, AttributeType.acctSessionId]
     private static let identifyingCiscoTypes = [CiscoVSA.confID, CiscoVSA.callOrigin]
 
+    /// Runs for every authorised call: the values are found first, so the run is allocated once.
     private static func identifiers(of packet: RadiusPacket, cisco: Bool) -> [UInt8] {
-        var found: [UInt8] = []
+        var values: [(type: UInt8, ciscoType: UInt8?, value: ArraySlice<UInt8>)] = []
+        values.reserveCapacity(identifyingTypes.count + (cisco ? identifyingCiscoTypes.count : 0))
         // A decoded attribute's value is at most 253 octets, so its length fits the one octet.
-        func append(type: UInt8, ciscoType: UInt8?, _ value: ArraySlice<UInt8>) {
-            found.append(contentsOf: [type, ciscoType == nil ? 0 : 1, ciscoType ?? 0, UInt8(value.count)])
-            found.append(contentsOf: value)
-        }
         for type in identifyingTypes {
-            if let value = packet.first(type), !value.isEmpty, value.count <= 253 { append(type: type, ciscoType: nil, value) }
+            if let value = packet.first(type), !value.isEmpty, value.count <= 253 { values.append((type, nil, value)) }
         }
         if cisco {
             for type in identifyingCiscoTypes {
                 if let value = packet.vendorValues(vendor: CiscoVSA.vendor, type: type).first, !value.isEmpty, value.count <= 247 {
-                    append(type: AttributeType.vendorSpecific, ciscoType: type, value)
+                    values.append((AttributeType.vendorSpecific, type, value))
                 }
             }
         }
-        return found
+        var run: [UInt8] = []
+        run.reserveCapacity(values.reduce(0) { $0 + 4 + $1.value.count })
+        for (type, ciscoType, value) in values {
+            run.append(type)
+            run.append(ciscoType == nil ? 0 : 1)
+            run.append(ciscoType ?? 0)
+            run.append(UInt8(value.count))
+            run.append(contentsOf: value)
+        }
+        return run
     }
 
     private struct Entry {
+        static let headerSize = 4
         var type: UInt8
         var ciscoType: UInt8?
-        /// The entry's octets, header included, and its value's, in the run.
-        var whole: Range<Int>
+        /// The value's octets in the run.
         var value: Range<Int>
+        /// The entry's octets in the run, header included.
+        var whole: Range<Int> { (value.lowerBound - Self.headerSize)..<value.upperBound }
     }
 
     /// The entries of a run this type wrote, so always well formed.
     private static func entries(of run: [UInt8]) -> [Entry] {
         var entries: [Entry] = []
         var offset = 0
-        while offset + 4 <= run.count {
-            let end = min(run.count, offset + 4 + Int(run[offset + 3]))
+        while offset + Entry.headerSize <= run.count {
+            let end = min(run.count, offset + Entry.headerSize + Int(run[offset + 3]))
             entries.append(Entry(type: run[offset], ciscoType: run[offset + 1] == 1 ? run[offset + 2] : nil,
-                                 whole: offset..<end, value: (offset + 4)..<end))
+                                 value: (offset + Entry.headerSize)..<end))
             offset = end
         }
         return entries
