@@ -18,8 +18,8 @@ public struct Expiry<Key: Hashable & Sendable>: Sendable, Equatable {
 /// second's bucket, or the short heap of seconds, ever grows at a time.
 ///
 /// Inlinable so that another module's use (the RADIUS server's live calls) is specialised for its
-/// key: called generically, each insert looked up type metadata at run time, a fortieth of the
-/// event loop's CPU at the PAP peak.
+/// key: called generically, each insert looked up type metadata at run time, and the inserts took
+/// 2.7% of the event loop's samples at the PAP peak (1.0-1.3% specialised).
 public struct ExpiryQueue<Key: Hashable & Sendable>: Sendable {
     @usableFromInline var buckets: [Int64: [Key]] = [:]
     /// The seconds that have a bucket.
