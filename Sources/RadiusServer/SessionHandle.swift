@@ -19,7 +19,7 @@ public struct SessionHandle: Sendable, Equatable {
     /// octet as the NAS sent them; Cisco voice gateways also need h323-conf-id and h323-call-origin
     /// exactly as they reported them (Cisco "RADIUS Packet of Disconnect").
     public var identification: [OutgoingAttribute] {
-        Self.entries(of: identifiers).map { entry in
+        Entries(run: identifiers).map { entry in
             let value = Array(identifiers[entry.value])
             guard let ciscoType = entry.ciscoType else { return OutgoingAttribute(entry.type, value) }
             return OutgoingAttribute(vendor: CiscoVSA.vendor, type: ciscoType, value)
@@ -77,26 +77,27 @@ public struct SessionHandle: Sendable, Equatable {
         var whole: Range<Int> { (value.lowerBound - Self.headerSize)..<value.upperBound }
     }
 
-    /// The entries of a run this type wrote, so always well formed.
-    private static func entries(of run: [UInt8]) -> [Entry] {
-        var entries: [Entry] = []
+    /// The entries of a run this type wrote, so always well formed; read in place, since a
+    /// call's Start merges two handles and an array of entries cost an allocation per handle.
+    private struct Entries: Sequence, IteratorProtocol {
+        let run: [UInt8]
         var offset = 0
-        while offset + Entry.headerSize <= run.count {
-            let end = min(run.count, offset + Entry.headerSize + Int(run[offset + 3]))
-            entries.append(Entry(type: run[offset], ciscoType: run[offset + 1] == 1 ? run[offset + 2] : nil,
-                                 value: (offset + Entry.headerSize)..<end))
-            offset = end
+
+        mutating func next() -> Entry? {
+            guard offset + Entry.headerSize <= run.count else { return nil }
+            let end = Swift.min(run.count, offset + Entry.headerSize + Int(run[offset + 3]))
+            defer { offset = end }
+            return Entry(type: run[offset], ciscoType: run[offset + 1] == 1 ? run[offset + 2] : nil,
+                         value: (offset + Entry.headerSize)..<end)
         }
-        return entries
     }
 
     /// Accounting names the session more fully than the Access-Request did (Acct-Session-Id,
     /// h323-call-origin): its attributes win, the address is where the NAS last spoke from.
     func updated(by newer: SessionHandle) -> SessionHandle {
         var merged = newer
-        let newerEntries = Self.entries(of: newer.identifiers)
-        for entry in Self.entries(of: identifiers)
-        where !newerEntries.contains(where: { $0.type == entry.type && $0.ciscoType == entry.ciscoType }) {
+        for entry in Entries(run: identifiers)
+        where !Entries(run: newer.identifiers).contains(where: { $0.type == entry.type && $0.ciscoType == entry.ciscoType }) {
             merged.identifiers.append(contentsOf: identifiers[entry.whole])
         }
         return merged
