@@ -54,10 +54,14 @@ extension RadiusPacket {
     /// present (wherever it is), the accounting Request Authenticator, and the client's policy.
     /// Requests are checked before any attribute value is looked at.
     public func verifyRequest(secret: [UInt8], policy: RequestPolicy) throws(AuthenticityError) {
+        try verifyRequest(secret: SharedSecret(secret), policy: policy)
+    }
+
+    public func verifyRequest(secret: SharedSecret, policy: RequestPolicy) throws(AuthenticityError) {
         var hashedAuthenticator: ArraySlice<UInt8>?
         switch code {
         case .accountingRequest, .disconnectRequest, .coaRequest:
-            let matches = Self.requestAuthenticatorDigest(of: bytes, secret: secret).withUnsafeBytes {
+            let matches = Self.requestAuthenticatorDigest(of: bytes, secret: secret.bytes).withUnsafeBytes {
                 constantTimeEqual($0, authenticator)
             }
             guard matches else {
@@ -91,20 +95,20 @@ extension RadiusPacket {
         md5.update(data: bytes[20...])
         md5.update(data: secret)
         guard md5.finalize().withUnsafeBytes({ constantTimeEqual($0, authenticator) }) else { throw .responseAuthenticatorMismatch }
-        _ = try verifyMessageAuthenticator(hashing: requestAuthenticator, secret: secret)
+        _ = try verifyMessageAuthenticator(hashing: requestAuthenticator, secret: SharedSecret(secret))
     }
 
     /// Checks the packet's one Message-Authenticator, if it has one (HMAC-MD5 over the packet
     /// with its value zeroed and, when given, `hashing` in the authenticator field); returns
     /// whether there was one.
-    private func verifyMessageAuthenticator(hashing authenticatorField: ArraySlice<UInt8>?, secret: [UInt8])
+    private func verifyMessageAuthenticator(hashing authenticatorField: ArraySlice<UInt8>?, secret: SharedSecret)
         throws(AuthenticityError) -> Bool
     {
         let spans = attributes.filter { $0.type == AttributeType.messageAuthenticator }
         guard spans.count <= 1 else { throw .severalMessageAuthenticators }
         guard let span = spans.first else { return false }
         guard span.count == 16 else { throw .messageAuthenticatorLength(span.count) }
-        let code = Self.hmac(secret: secret) { md5 in
+        let code = secret.hmac { md5 in
             md5.update(data: bytes[0..<4])
             md5.update(data: authenticatorField ?? bytes[4..<20])
             md5.update(data: bytes[20..<span.offset])
@@ -125,30 +129,6 @@ extension RadiusPacket {
         md5.update(data: bytes[20...])
         md5.update(data: secret)
         return md5.finalize()
-    }
-
-    static func hmac(_ bytes: [UInt8], secret: [UInt8]) -> [UInt8] {
-        hmac(secret: secret) { $0.update(data: bytes) }
-    }
-
-    /// HMAC-MD5 (RFC 2104) of what `message` feeds in, built on the library's MD5: every request
-    /// and every reply carries one, and `HMAC(key:)` allocated a key object and its pads each
-    /// time (a tenth of a request's work); this also hashes a packet in pieces, without copying
-    /// it to zero its Message-Authenticator. Checked against RFC 2202's vectors in the tests.
-    static func hmac(secret: [UInt8], _ message: (inout Insecure.MD5) -> Void) -> [UInt8] {
-        let blockSize = 64
-        let key = secret.count > blockSize ? Array(Insecure.MD5.hash(data: secret)) : secret
-        var inner = Insecure.MD5()
-        var outer = Insecure.MD5()
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockSize) { pad in
-            for index in 0..<blockSize { pad[index] = (index < key.count ? key[index] : 0) ^ 0x36 }
-            inner.update(bufferPointer: UnsafeRawBufferPointer(pad))
-            for index in 0..<blockSize { pad[index] = (index < key.count ? key[index] : 0) ^ 0x5c }
-            outer.update(bufferPointer: UnsafeRawBufferPointer(pad))
-        }
-        message(&inner)
-        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
-        return outer.finalize().withUnsafeBytes { Array($0) }
     }
 
     static let zeroAuthenticator = [UInt8](repeating: 0, count: 16)

@@ -48,12 +48,18 @@ public enum PacketEncoder {
     /// Authenticator (RFC 3579 section 3.2; draft-ietf-radext-deprecating-radius).
     public static func response(_ code: RadiusCode, to request: RadiusPacket, attributes: [OutgoingAttribute],
                                 secret: [UInt8], withMessageAuthenticator: Bool) throws(EncodeError) -> [UInt8] {
+        try response(code, to: request, attributes: attributes, secret: SharedSecret(secret),
+                     withMessageAuthenticator: withMessageAuthenticator)
+    }
+
+    public static func response(_ code: RadiusCode, to request: RadiusPacket, attributes: [OutgoingAttribute],
+                                secret: SharedSecret, withMessageAuthenticator: Bool) throws(EncodeError) -> [UInt8] {
         var bytes = try frame(code, identifier: request.identifier, authenticator: request.authenticator,
                               attributes: attributes, withMessageAuthenticator: withMessageAuthenticator)
         if withMessageAuthenticator { signMessageAuthenticator(&bytes, secret: secret) }
         var md5 = Insecure.MD5()
         md5.update(data: bytes)
-        md5.update(data: secret)
+        md5.update(data: secret.bytes)
         placeAuthenticator(md5.finalize(), in: &bytes)
         return bytes
     }
@@ -72,7 +78,7 @@ public enum PacketEncoder {
                                               secret: [UInt8], withMessageAuthenticator: Bool) throws(EncodeError) -> [UInt8] {
         var bytes = try frame(code, identifier: identifier, authenticator: RadiusPacket.zeroAuthenticator[...],
                               attributes: attributes, withMessageAuthenticator: withMessageAuthenticator)
-        if withMessageAuthenticator { signMessageAuthenticator(&bytes, secret: secret) }
+        if withMessageAuthenticator { signMessageAuthenticator(&bytes, secret: SharedSecret(secret)) }
         placeAuthenticator(RadiusPacket.requestAuthenticatorDigest(of: bytes, secret: secret), in: &bytes)
         return bytes
     }
@@ -89,13 +95,14 @@ public enum PacketEncoder {
         }
         var bytes = try frame(code, identifier: identifier, authenticator: authenticator[...], attributes: all,
                               withMessageAuthenticator: true)
-        signMessageAuthenticator(&bytes, secret: secret)
+        signMessageAuthenticator(&bytes, secret: SharedSecret(secret))
         return bytes
     }
 
     /// Fills in the Message-Authenticator that `frame` placed first, right after the header.
-    private static func signMessageAuthenticator(_ bytes: inout [UInt8], secret: [UInt8]) {
-        bytes.replaceSubrange(22..<38, with: RadiusPacket.hmac(bytes, secret: secret))
+    private static func signMessageAuthenticator(_ bytes: inout [UInt8], secret: SharedSecret) {
+        let code = secret.hmac { $0.update(data: bytes) }
+        bytes.replaceSubrange(22..<38, with: code)
     }
 
     private static func frame(_ code: RadiusCode, identifier: UInt8, authenticator: ArraySlice<UInt8>,

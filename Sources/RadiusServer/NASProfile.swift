@@ -105,14 +105,19 @@ public struct NumberRules: Sendable, Equatable {
 public struct NASClient: Sendable {
     public var name: String
     public var networks: [IPNetwork]
-    public var secret: [UInt8]
+    public var secret: [UInt8] {
+        get { sharedSecret.bytes }
+        set { sharedSecret = SharedSecret(newValue) }
+    }
+    /// The secret with its Message-Authenticator key hashed once, for every packet to and from this client.
+    public private(set) var sharedSecret: SharedSecret
     public var profile: NASProfile
     public var requestPolicy: RequestPolicy
 
     public init(name: String, networks: [IPNetwork], secret: [UInt8], profile: NASProfile, requestPolicy: RequestPolicy) {
         self.name = name
         self.networks = networks
-        self.secret = secret
+        sharedSecret = SharedSecret(secret)
         self.profile = profile
         self.requestPolicy = requestPolicy
     }

@@ -101,7 +101,7 @@ public final class RadiusEngine: Sendable {
         do {
             packet = try RadiusPacket(decoding: datagram, attributeLimit: settings.attributeLimit)
             try packet.checkArrival(on: listener)
-            try packet.verifyRequest(secret: client.secret, policy: client.requestPolicy)
+            try packet.verifyRequest(secret: client.sharedSecret, policy: client.requestPolicy)
         } catch let error as FrameError {
             return dropped(listener, client, error.reason, "\(error)")
         } catch let error as AuthenticityError {
@@ -194,7 +194,7 @@ public final class RadiusEngine: Sendable {
 
     private func encode(_ code: RadiusCode, _ request: RadiusPacket, _ client: NASClient, _ attributes: [OutgoingAttribute],
                         messageAuthenticator: Bool, _ listener: Listener) throws(EncodeError) -> [UInt8] {
-        let bytes = try PacketEncoder.response(code, to: request, attributes: attributes, secret: client.secret,
+        let bytes = try PacketEncoder.response(code, to: request, attributes: attributes, secret: client.sharedSecret,
                                                withMessageAuthenticator: messageAuthenticator)
         metrics.reply(listener.rawValue, nas: client.name, code: code.name)
         return bytes
