@@ -47,15 +47,18 @@ public final class LiveCalls: Sendable {
         /// Files a call not filed yet, with one lookup in the table (each is a cache miss or two
         /// with a few hundred thousand calls open); one already filed is left as it is.
         mutating func open(_ call: Call) {
-            let isNew = calls.update(call.reservation.id) { entry in
+            // The by-account closure takes the number, not the call: capturing the call copied it,
+            // retaining and releasing each of its strings (a point of the event loop's samples).
+            let id = call.reservation.id
+            let isNew = calls.update(id) { entry in
                 guard entry == nil else { return false }
                 entry = Entry(call)
                 return true
             }
             guard isNew else { return }
             if call.answeredAt != nil { answered += 1 }
-            expiries.insert(Expiry(at: call.reservation.expiresAt, key: call.reservation.id))
-            byAccount.update(call.reservation.accountID) { AccountCalls.insert(call.reservation.id, into: &$0) }
+            expiries.insert(Expiry(at: call.reservation.expiresAt, key: id))
+            byAccount.update(call.reservation.accountID) { AccountCalls.insert(id, into: &$0) }
         }
 
         mutating func remove(_ id: Int64) {
