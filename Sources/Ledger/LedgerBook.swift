@@ -55,6 +55,10 @@ public struct LedgerBook: Sendable {
         return records
     }
 
+    /// Forgets the rows a store has copied out of `records`, keeping the buffer: a store that
+    /// drained a fresh array per operation allocated one for every Access-Request.
+    public mutating func forgetRecords() { records.removeAll(keepingCapacity: true) }
+
     // MARK: Loading (the store replays what it stored)
 
     public mutating func load(_ account: Account) {

@@ -104,9 +104,12 @@ extension RadiusPacket {
     private func verifyMessageAuthenticator(hashing authenticatorField: ArraySlice<UInt8>?, secret: SharedSecret)
         throws(AuthenticityError) -> Bool
     {
-        let spans = attributes.filter { $0.type == AttributeType.messageAuthenticator }
-        guard spans.count <= 1 else { throw .severalMessageAuthenticators }
-        guard let span = spans.first else { return false }
+        var found: AttributeSpan?
+        for candidate in attributes where candidate.type == AttributeType.messageAuthenticator {
+            guard found == nil else { throw .severalMessageAuthenticators }
+            found = candidate
+        }
+        guard let span = found else { return false }
         guard span.count == 16 else { throw .messageAuthenticatorLength(span.count) }
         let code = secret.hmac { md5 in
             md5.update(data: bytes[0..<4])
@@ -115,7 +118,7 @@ extension RadiusPacket {
             md5.update(data: Self.zeroAuthenticator)
             md5.update(data: bytes[(span.offset + 16)...])
         }
-        guard constantTimeEqual(code, value(span)) else { throw .messageAuthenticatorMismatch }
+        guard code.withUnsafeBytes({ constantTimeEqual($0, value(span)) }) else { throw .messageAuthenticatorMismatch }
         return true
     }
 

@@ -39,7 +39,10 @@ public enum UserPassword {
         var previous = authenticator
         for start in stride(from: hidden.startIndex, to: hidden.endIndex, by: 16) {
             let block = hidden[start..<start + 16]
-            for (byte, key) in zip(block, pad(secret, previous)) { clear.append(byte ^ key) }
+            // Read in place: iterating a digest copies it into an array first.
+            pad(secret, previous).withUnsafeBytes { key in
+                for offset in 0..<16 { clear.append(block[start + offset] ^ key[offset]) }
+            }
             previous = block
         }
         while clear.last == 0 { clear.removeLast() }

@@ -102,7 +102,9 @@ public enum PacketEncoder {
     /// Fills in the Message-Authenticator that `frame` placed first, right after the header.
     private static func signMessageAuthenticator(_ bytes: inout [UInt8], secret: SharedSecret) {
         let code = secret.hmac { $0.update(data: bytes) }
-        bytes.replaceSubrange(22..<38, with: code)
+        bytes.withUnsafeMutableBytes { packet in
+            code.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: packet[22..<38]).copyMemory(from: $0) }
+        }
     }
 
     private static func frame(_ code: RadiusCode, identifier: UInt8, authenticator: ArraySlice<UInt8>,

@@ -28,11 +28,12 @@ public struct SharedSecret: Sendable {
     /// HMAC-MD5 of what `message` feeds in. A copy of a keyed state is a new hash that shares
     /// the library's context until its first update, which copies it (one allocation, as a fresh
     /// hash makes). Hashing a packet in pieces spares copying it to zero its Message-Authenticator.
-    func hmac(_ message: (inout Insecure.MD5) -> Void) -> [UInt8] {
+    /// The digest is returned as it is, to be read in place: an array of it is one more allocation.
+    func hmac(_ message: (inout Insecure.MD5) -> Void) -> Insecure.MD5Digest {
         var inner = innerKeyed
         message(&inner)
         var outer = outerKeyed
         inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
-        return outer.finalize().withUnsafeBytes { Array($0) }
+        return outer.finalize()
     }
 }

@@ -54,23 +54,24 @@ struct Authoriser: Sendable {
             return .reject(.noCredential)
         }
 
-        let throttleKeys = ["pin:" + pin] + (fields.callingNumber.map { ["ani:" + $0] } ?? [])
-        if throttle.isLocked(throttleKeys, now: now) { return .reject(.throttled) }
+        let subjects = FailureThrottle.Subjects(pin: pin, caller: fields.callingNumber)
+        if throttle.isLocked(subjects, now: now) { return .reject(.throttled) }
         if needsSecret {
-            let secret: [UInt8]
+            let secret: String
             do {
-                secret = Array(try await store.password(pin: pin).utf8)
+                secret = try await store.password(pin: pin)
             } catch .unknownPin {
-                throttle.fail(throttleKeys, now: now)
+                throttle.fail(subjects, now: now)
                 return .reject(.account(.unknownAccount))
             }
+            // PAP compares with the string's own octets; an array of them was an allocation a request.
             let matches = switch presented {
-            case .password(let given): constantTimeEqual(given, secret)
-            case .chap(let response, let challenge): CHAP.matches(chapPassword: response, challenge: challenge, password: secret)
-            case .none: digest?.matches(password: secret) ?? false
+            case .password(let given): constantTimeEqual(given, secret.utf8)
+            case .chap(let response, let challenge): CHAP.matches(chapPassword: response, challenge: challenge, password: Array(secret.utf8))
+            case .none: digest?.matches(password: Array(secret.utf8)) ?? false
             }
             guard matches else {
-                throttle.fail(throttleKeys, now: now)
+                throttle.fail(subjects, now: now)
                 return .reject(.wrongPassword)
             }
         }
@@ -79,10 +80,10 @@ struct Authoriser: Sendable {
         switch try await store.authorise(pin: pin, context: context) {
         case .success(let authorised): account = authorised
         case .failure(let refusal):
-            if refusal == .unknownAccount { throttle.fail(throttleKeys, now: now) }
+            if refusal == .unknownAccount { throttle.fail(subjects, now: now) }
             return .reject(.account(refusal))
         }
-        throttle.succeed(throttleKeys)
+        throttle.succeed(subjects)
         pin = account.pin
 
         guard let called = fields.calledNumber else { return .accept(balanceAnswer(account, profile), grantSeconds: nil) }
@@ -147,6 +148,7 @@ struct Authoriser: Sendable {
 
     private func grantAnswer(_ account: Account, seconds: Int64, key: String, profile: NASProfile) -> [OutgoingAttribute] {
         var attributes: [OutgoingAttribute] = []
+        attributes.reserveCapacity(4)
         let clamped = UInt32(clamping: seconds)
         if profile.grantInSessionTimeout { attributes.append(OutgoingAttribute(AttributeType.sessionTimeout, integer: clamped)) }
         if profile.ciscoVSAs {
@@ -154,7 +156,11 @@ struct Authoriser: Sendable {
             attributes.append(CiscoVSA.attribute(CiscoVSA.returnCode, "h323-return-code", "0"))
         }
         if let name = profile.sipAVPGrantName { attributes.append(OutgoingAttribute(Self.sipAVP, text: "\(name)#\(clamped)")) }
-        let classValue = Array((Self.classPrefix + key).utf8)
+        // Built in one buffer: joining the strings first allocated a string and then the array.
+        var classValue: [UInt8] = []
+        classValue.reserveCapacity(Self.classPrefix.utf8.count + key.utf8.count)
+        classValue += Self.classPrefix.utf8
+        classValue += key.utf8
         if classValue.count <= 253 { attributes.append(OutgoingAttribute(AttributeType.class, classValue)) }
         return attributes
     }

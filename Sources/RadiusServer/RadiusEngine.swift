@@ -162,7 +162,9 @@ public final class RadiusEngine: Sendable {
                 case .accept(let attributes, let grant):
                     metrics.request(listener.rawValue, nas: client.name, outcome: grant == nil ? "accept_balance" : "accept")
                     do {
-                        return try encode(.accessAccept, packet, client, attributes + proxyStates, messageAuthenticator: true, listener)
+                        // Most requests carry no Proxy-State, and joining an empty list still copied the attributes.
+                        return try encode(.accessAccept, packet, client, proxyStates.isEmpty ? attributes : attributes + proxyStates,
+                                          messageAuthenticator: true, listener)
                     } catch {
                         // Fail closed: an Accept that cannot be sent whole is not sent at all.
                         logger.error("Access-Accept does not fit; rejecting", metadata: ["nas": "\(client.name)", "error": "\(error)"])

@@ -7,8 +7,18 @@ public import RadiusProtocol
 /// live-call registry never holds one.
 public struct SessionHandle: Sendable, Equatable {
     public var client: String
-    public var address: SocketAddress
+    /// Where the NAS's request came from; its port is not the Disconnect port.
+    private var source: SocketAddress
+    private var disconnectPort: Int
     public var acceptsCoA: Bool
+
+    /// The NAS's Disconnect/CoA address. Made when a request goes out, not when the call is
+    /// filed: setting a socket address's port allocates, and few calls are ever disconnected.
+    public var address: SocketAddress {
+        var address = source
+        address.port = disconnectPort
+        return address
+    }
     /// The identifying attributes, copied out of the request into one run of octets: per
     /// attribute its type, 1 and the Cisco sub-type (or 0 and 0), the value's length and the value.
     /// Slices of the request kept the whole packet and an array of slice headers alive for every
@@ -28,10 +38,10 @@ public struct SessionHandle: Sendable, Equatable {
 
     /// Nil when the client's profile has no Disconnect port (Kamailio 5.6).
     init?(request packet: RadiusPacket, from source: SocketAddress, client: NASClient) {
-        guard let port = client.profile.disconnectPort, var address = Optional(source) else { return nil }
-        address.port = port
+        guard let port = client.profile.disconnectPort else { return nil }
         self.client = client.name
-        self.address = address
+        self.source = source
+        disconnectPort = port
         acceptsCoA = client.profile.acceptsCoA
         identifiers = Self.identifiers(of: packet, cisco: client.profile.ciscoVSAs)
     }

@@ -170,9 +170,9 @@ public final class SQLiteLedgerStore: LedgerStore {
         let deferral = DeferredDurability.current
         let (result, ticket) = try book.withLock { book throws(LedgerError) -> (T, UInt64?) in
             let result = try body(&book)
-            let records = book.drainRecords()
-            guard !records.isEmpty else { return (result, journal.undurableTicket()) }
-            return (result, journal.append(records, wakeWriter: deferral == nil))
+            guard !book.records.isEmpty else { return (result, journal.undurableTicket()) }
+            defer { book.forgetRecords() }
+            return (result, journal.append(book.records, wakeWriter: deferral == nil))
         }
         guard let ticket else { return result }
         if let deferral {
