@@ -81,9 +81,15 @@ public final class SQLiteLedgerStore: LedgerStore {
                 if large { try WriterCache.use(WriterCache.largeKiB, on: db) }
                 // The size is a matter of speed only; the group is committed whether or not it shrinks.
                 defer { if large { try? WriterCache.use(WriterCache.servingKiB, on: db) } }
-                try db.inTransaction(.immediate) {
+                // Prepared once: `inTransaction` parsed BEGIN and COMMIT anew for every group, a
+                // few percent of the writer's time when groups are small (half the peak).
+                try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+                do {
                     written = try SQLiteJournal.write(records, to: db)
-                    return .commit
+                    try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+                } catch {
+                    if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
+                    throw error
                 }
             }
             // Only once stored: a password nobody could read back after a crash is never checked.
