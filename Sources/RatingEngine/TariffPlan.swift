@@ -123,6 +123,9 @@ public final class TariffPlan: Sendable {
             var low: Int64 = initial >= 1 ? 0 : 1
             var high = cap <= initial ? 0 : (cap - initial + increment - 1) / increment
             guard low <= high, affordable(low) else { return 0 }
+            // Most callers can pay for the longest call the plan allows: one charge says so,
+            // where the search took eight for the retail plan's 180 steps.
+            if affordable(high) { return longestDuration(inStep: high) }
             while low < high {
                 let middle = low + (high - low + 1) / 2
                 if affordable(middle) { low = middle } else { high = middle - 1 }
