@@ -113,6 +113,17 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The usual prepaid call: the balance pays for the longest call the plan allows.
+    Benchmark("Max duration, budget above the plan's cap (317k deck, rules, DST, split)",
+              configuration: .init(scalingFactor: .kilo)) { benchmark in
+        let load = shared()
+        benchmark.startMeasurement()
+        for index in benchmark.scaledIterations {
+            let slot = index & mask
+            blackHole(try? load.plan.maxDuration(load.numbers[slot], start: load.starts[slot], budgetMicros: 1_000_000_000_000))
+        }
+    }
+
     Benchmark("Deck load and trie build, 317k-row CSV",
               configuration: .init(metrics: [.wallClock], maxDuration: .seconds(10), maxIterations: 5)) { benchmark in
         // The shipped deck is gzip-compressed; time the plain CSV a user would edit.
