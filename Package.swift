@@ -82,11 +82,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Pure parsing and encoding of RADIUS packets and dictionaries: untrusted bytes in, typed values out.
+        // MD5 for RADIUS's authenticators, from the system's OpenSSL (Debian libssl-dev); see RadiusProtocol's MD5.
+        .systemLibrary(
+            name: "CLibcrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "RadiusProtocol",
-            dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: ["CLibcrypto"],
             resources: [.copy("dictionaries")],
             swiftSettings: strictSettings
         ),

@@ -4,7 +4,7 @@
 # (the FreeRADIUS comparison benchmark needs `freeradius`).
 set -euo pipefail
 
-NEEDED=(pkg-config zlib1g-dev libsqlite3-dev libjemalloc-dev postgresql freeradius-utils python3-pyrad kamailio kamailio-radius-modules sip-tester "$@")
+NEEDED=(pkg-config zlib1g-dev libsqlite3-dev libjemalloc-dev libssl-dev postgresql freeradius-utils python3-pyrad kamailio kamailio-radius-modules sip-tester "$@")
 
 missing=()
 for package in "${NEEDED[@]}"; do

@@ -1,5 +1,3 @@
-internal import Crypto
-
 /// Why a well-framed request is not from the client it claims to be, or breaks the rules that
 /// guard against forged replies (RFC 3579, RFC 5080, RFC 5997, BlastRADIUS). Such requests are
 /// silently discarded and counted by `reason`.
@@ -89,11 +87,11 @@ extension RadiusPacket {
     /// Checks a response to a request this side sent (Disconnect/CoA ACK or NAK): the Response
     /// Authenticator, and Message-Authenticator when present.
     public func verifyResponse(to requestAuthenticator: ArraySlice<UInt8>, secret: [UInt8]) throws(AuthenticityError) {
-        var md5 = Insecure.MD5()
-        md5.update(data: bytes[0..<4])
-        md5.update(data: requestAuthenticator)
-        md5.update(data: bytes[20...])
-        md5.update(data: secret)
+        var md5 = MD5()
+        md5.update(bytes[0..<4])
+        md5.update(requestAuthenticator)
+        md5.update(bytes[20...])
+        md5.update(secret)
         guard md5.finalize().withUnsafeBytes({ constantTimeEqual($0, authenticator) }) else { throw .responseAuthenticatorMismatch }
         _ = try verifyMessageAuthenticator(hashing: requestAuthenticator, secret: SharedSecret(secret))
     }
@@ -112,11 +110,11 @@ extension RadiusPacket {
         guard let span = found else { return false }
         guard span.count == 16 else { throw .messageAuthenticatorLength(span.count) }
         let code = secret.hmac { md5 in
-            md5.update(data: bytes[0..<4])
-            md5.update(data: authenticatorField ?? bytes[4..<20])
-            md5.update(data: bytes[20..<span.offset])
-            md5.update(data: Self.zeroAuthenticator)
-            md5.update(data: bytes[(span.offset + 16)...])
+            md5.update(bytes[0..<4])
+            md5.update(authenticatorField ?? bytes[4..<20])
+            md5.update(bytes[20..<span.offset])
+            md5.update(Self.zeroAuthenticator)
+            md5.update(bytes[(span.offset + 16)...])
         }
         guard code.withUnsafeBytes({ constantTimeEqual($0, value(span)) }) else { throw .messageAuthenticatorMismatch }
         return true
@@ -125,12 +123,12 @@ extension RadiusPacket {
     /// MD5(Code + Identifier + Length + 16 zero octets + Attributes + Secret) (RFC 2866 section 3),
     /// to be read in place: iterating a digest, or making an array of it as a sequence, allocates
     /// twice, and every accounting request is checked with one.
-    static func requestAuthenticatorDigest(of bytes: [UInt8], secret: [UInt8]) -> Insecure.MD5Digest {
-        var md5 = Insecure.MD5()
-        md5.update(data: bytes[0..<4])
-        md5.update(data: zeroAuthenticator)
-        md5.update(data: bytes[20...])
-        md5.update(data: secret)
+    static func requestAuthenticatorDigest(of bytes: [UInt8], secret: [UInt8]) -> MD5Digest {
+        var md5 = MD5()
+        md5.update(bytes[0..<4])
+        md5.update(zeroAuthenticator)
+        md5.update(bytes[20...])
+        md5.update(secret)
         return md5.finalize()
     }
 

@@ -1,5 +1,3 @@
-internal import Crypto
-
 /// Why the credentials in a well-framed request cannot be checked. The request is answered with
 /// an Access-Reject (RFC 2865 section 5: a bad value in an Access-Request is refused, not dropped).
 public enum CredentialError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -39,7 +37,6 @@ public enum UserPassword {
         var previous = authenticator
         for start in stride(from: hidden.startIndex, to: hidden.endIndex, by: 16) {
             let block = hidden[start..<start + 16]
-            // Read in place: iterating a digest copies it into an array first.
             pad(secret, previous).withUnsafeBytes { key in
                 for offset in 0..<16 { clear.append(block[start + offset] ^ key[offset]) }
             }
@@ -55,17 +52,19 @@ public enum UserPassword {
         hidden += [UInt8](repeating: 0, count: max(1, (hidden.count + 15) / 16) * 16 - hidden.count)
         var previous = authenticator
         for start in stride(from: 0, to: hidden.count, by: 16) {
-            for (offset, key) in zip(start..<start + 16, pad(secret, previous)) { hidden[offset] ^= key }
+            pad(secret, previous).withUnsafeBytes { key in
+                for offset in 0..<16 { hidden[start + offset] ^= key[offset] }
+            }
             previous = hidden[start..<start + 16]
         }
         return hidden
     }
 
     /// MD5(secret + previous block), without joining the two into a new buffer.
-    private static func pad(_ secret: [UInt8], _ previous: ArraySlice<UInt8>) -> Insecure.MD5.Digest {
-        var md5 = Insecure.MD5()
-        md5.update(data: secret)
-        md5.update(data: previous)
+    private static func pad(_ secret: [UInt8], _ previous: ArraySlice<UInt8>) -> MD5Digest {
+        var md5 = MD5()
+        md5.update(secret)
+        md5.update(previous)
         return md5.finalize()
     }
 }
@@ -83,11 +82,11 @@ public enum CHAP {
     }
 
     public static func response(identifier: UInt8, password: [UInt8], challenge: ArraySlice<UInt8>) -> [UInt8] {
-        var md5 = Insecure.MD5()
-        md5.update(data: [identifier])
-        md5.update(data: password)
-        md5.update(data: challenge)
-        return md5.finalize().withUnsafeBytes { Array($0) }
+        var md5 = MD5()
+        md5.update([identifier])
+        md5.update(password)
+        md5.update(challenge)
+        return md5.finalize().array
     }
 }
 

@@ -1,5 +1,3 @@
-internal import Crypto
-
 /// Why a packet could not be encoded. A reply that cannot be encoded is not sent: the server
 /// answers with a plain refusal instead (fail closed).
 public enum EncodeError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -57,15 +55,15 @@ public enum PacketEncoder {
         var bytes = try frame(code, identifier: request.identifier, authenticator: request.authenticator,
                               attributes: attributes, withMessageAuthenticator: withMessageAuthenticator)
         if withMessageAuthenticator { signMessageAuthenticator(&bytes, secret: secret) }
-        var md5 = Insecure.MD5()
-        md5.update(data: bytes)
-        md5.update(data: secret.bytes)
+        var md5 = MD5()
+        md5.update(bytes)
+        md5.update(secret.bytes)
         placeAuthenticator(md5.finalize(), in: &bytes)
         return bytes
     }
 
     /// Writes the digest over the Authenticator field in place (no array of it: that allocated).
-    private static func placeAuthenticator(_ digest: Insecure.MD5Digest, in bytes: inout [UInt8]) {
+    private static func placeAuthenticator(_ digest: MD5Digest, in bytes: inout [UInt8]) {
         bytes.withUnsafeMutableBytes { packet in
             digest.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: packet[4..<20]).copyMemory(from: $0) }
         }
@@ -101,7 +99,7 @@ public enum PacketEncoder {
 
     /// Fills in the Message-Authenticator that `frame` placed first, right after the header.
     private static func signMessageAuthenticator(_ bytes: inout [UInt8], secret: SharedSecret) {
-        let code = secret.hmac { $0.update(data: bytes) }
+        let code = secret.hmac { $0.update(bytes) }
         bytes.withUnsafeMutableBytes { packet in
             code.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: packet[22..<38]).copyMemory(from: $0) }
         }

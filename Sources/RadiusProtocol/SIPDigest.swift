@@ -1,5 +1,3 @@
-internal import Crypto
-
 /// Why a SIP digest in an Access-Request cannot be checked; the request is refused.
 public enum DigestError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformedAttributes
@@ -100,11 +98,11 @@ public struct SIPDigest: Sendable, Equatable {
         } else {
             "\(ha1):\(nonce):\(ha2)"
         }
-        return Array(Insecure.MD5.hash(data: Array(text.utf8)))
+        return MD5.hash(Array(text.utf8)).array
     }
 
     static func md5Hex(_ bytes: [UInt8]) -> String {
-        Insecure.MD5.hash(data: bytes).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        MD5.hash(bytes).array.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 
     static func bytes(fromHex hex: ArraySlice<UInt8>) -> [UInt8]? {

@@ -1,25 +1,23 @@
-internal import Crypto
-
 /// A client's shared secret, with the two HMAC-MD5 key blocks (RFC 2104) already hashed: every
 /// Access-Request and every answer to one carries a Message-Authenticator, and hashing the
 /// padded key anew cost two of the dozen MD5 blocks a PAP request needs. Make one per client
 /// and keep it; the `[UInt8]` forms of the calls that take one make it each time.
 public struct SharedSecret: Sendable {
     public let bytes: [UInt8]
-    let innerKeyed: Insecure.MD5
-    let outerKeyed: Insecure.MD5
+    let innerKeyed: MD5
+    let outerKeyed: MD5
 
     public init(_ bytes: [UInt8]) {
         self.bytes = bytes
         let blockSize = 64
-        let key = bytes.count > blockSize ? Array(Insecure.MD5.hash(data: bytes)) : bytes
-        var inner = Insecure.MD5()
-        var outer = Insecure.MD5()
+        let key = bytes.count > blockSize ? MD5.hash(bytes).array : bytes
+        var inner = MD5()
+        var outer = MD5()
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockSize) { pad in
             for index in 0..<blockSize { pad[index] = (index < key.count ? key[index] : 0) ^ 0x36 }
-            inner.update(bufferPointer: UnsafeRawBufferPointer(pad))
+            inner.update(UnsafeRawBufferPointer(pad))
             for index in 0..<blockSize { pad[index] = (index < key.count ? key[index] : 0) ^ 0x5c }
-            outer.update(bufferPointer: UnsafeRawBufferPointer(pad))
+            outer.update(UnsafeRawBufferPointer(pad))
         }
         innerKeyed = inner
         outerKeyed = outer
@@ -29,11 +27,11 @@ public struct SharedSecret: Sendable {
     /// the library's context until its first update, which copies it (one allocation, as a fresh
     /// hash makes). Hashing a packet in pieces spares copying it to zero its Message-Authenticator.
     /// The digest is returned as it is, to be read in place: an array of it is one more allocation.
-    func hmac(_ message: (inout Insecure.MD5) -> Void) -> Insecure.MD5Digest {
+    func hmac(_ message: (inout MD5) -> Void) -> MD5Digest {
         var inner = innerKeyed
         message(&inner)
         var outer = outerKeyed
-        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+        inner.finalize().withUnsafeBytes { outer.update($0) }
         return outer.finalize()
     }
 }
