@@ -81,7 +81,7 @@ extension LedgerBook {
                                       expiresAt: request.expiresAt, state: .open, finalCost: nil, closedAt: nil,
                                       details: "", movementID: nil)
         nextReservationID += 1
-        reservations.save(reservation)
+        reservations.add(reservation)  // `find` above found no row under the key
         expiries.insert(Expiry(at: reservation.expiresAt, key: reservation.key))
         hold(id, count: 1, micros: request.amount)
         records.append(.reservation(reservation))

@@ -62,6 +62,12 @@ public struct ReservationTable: Sendable {
             chunks[chunk][row] = reservation
             return
         }
+        add(reservation)
+    }
+
+    /// Adds a reservation under a key that `find` has just found no row for (a new call's
+    /// reservation), without looking the key up again as `save` does.
+    mutating func add(_ reservation: Reservation) {
         if chunks.last.map({ $0.count == Self.rowsPerChunk }) ?? true { Self.startChunk(&chunks) }
         slots[reservation.key] = (chunks.count - 1) * Self.rowsPerChunk + chunks[chunks.count - 1].count
         chunks[chunks.count - 1].append(reservation)

@@ -10,6 +10,10 @@ public final class ServerMetrics: Sendable {
         let first: String
         let second: String
         let third: String
+
+        /// The outcome, code or reason alone: the table holds a few dozen label sets, and hashing
+        /// all four strings was most of what counting a request cost. Equality compares them all.
+        func hash(into hasher: inout Hasher) { hasher.combine(third) }
     }
 
     private let counters = Mutex<[Key: Counter]>([:])
