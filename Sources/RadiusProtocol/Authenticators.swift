@@ -121,8 +121,7 @@ extension RadiusPacket {
     }
 
     /// MD5(Code + Identifier + Length + 16 zero octets + Attributes + Secret) (RFC 2866 section 3),
-    /// to be read in place: iterating a digest, or making an array of it as a sequence, allocates
-    /// twice, and every accounting request is checked with one.
+    /// every accounting request's check.
     static func requestAuthenticatorDigest(of bytes: [UInt8], secret: [UInt8]) -> MD5Digest {
         var md5 = MD5()
         md5.update(bytes[0..<4])

@@ -4,7 +4,7 @@ internal import CLibcrypto
 /// six hashes (two HMACs, the password pad and the Response Authenticator); swift-crypto's MD5
 /// allocated a context for each, and its wrappers cost more than the hashing itself (perf).
 /// A copy is an independent hash, which is how `SharedSecret` keeps its keyed states.
-struct MD5: @unchecked Sendable {
+struct MD5: Sendable {
     private var context = MD5_CTX()
 
     init() { MD5_Init(&context) }

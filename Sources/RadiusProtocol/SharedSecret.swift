@@ -23,10 +23,8 @@ public struct SharedSecret: Sendable {
         outerKeyed = outer
     }
 
-    /// HMAC-MD5 of what `message` feeds in. A copy of a keyed state is a new hash that shares
-    /// the library's context until its first update, which copies it (one allocation, as a fresh
-    /// hash makes). Hashing a packet in pieces spares copying it to zero its Message-Authenticator.
-    /// The digest is returned as it is, to be read in place: an array of it is one more allocation.
+    /// HMAC-MD5 of what `message` feeds in, from copies of the keyed states. Hashing a packet in
+    /// pieces spares copying it to zero its Message-Authenticator.
     func hmac(_ message: (inout MD5) -> Void) -> MD5Digest {
         var inner = innerKeyed
         message(&inner)
