@@ -55,6 +55,7 @@ extension RadiusPacket {
         try verifyRequest(secret: SharedSecret(secret), policy: policy)
     }
 
+    /// The same, with a client's secret prepared once (what the server uses).
     public func verifyRequest(secret: SharedSecret, policy: RequestPolicy) throws(AuthenticityError) {
         var hashedAuthenticator: ArraySlice<UInt8>?
         switch code {

@@ -105,12 +105,9 @@ public struct NumberRules: Sendable, Equatable {
 public struct NASClient: Sendable {
     public var name: String
     public var networks: [IPNetwork]
-    public var secret: [UInt8] {
-        get { sharedSecret.bytes }
-        set { sharedSecret = SharedSecret(newValue) }
-    }
+    public var secret: [UInt8] { sharedSecret.bytes }
     /// The secret with its Message-Authenticator key hashed once, for every packet to and from this client.
-    public private(set) var sharedSecret: SharedSecret
+    public let sharedSecret: SharedSecret
     public var profile: NASProfile
     public var requestPolicy: RequestPolicy
 

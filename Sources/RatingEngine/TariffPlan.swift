@@ -122,10 +122,12 @@ public final class TariffPlan: Sendable {
             }
             var low: Int64 = initial >= 1 ? 0 : 1
             var high = cap <= initial ? 0 : (cap - initial + increment - 1) / increment
-            guard low <= high, affordable(low) else { return 0 }
+            guard low <= high else { return 0 }
             // Most callers can pay for the longest call the plan allows: one charge says so,
-            // where the search took eight for the retail plan's 180 steps.
+            // where the search took eight for the retail plan's 180 steps (and the first step
+            // needs no charge of its own then, as costs never fall with duration).
             if affordable(high) { return longestDuration(inStep: high) }
+            guard affordable(low) else { return 0 }
             while low < high {
                 let middle = low + (high - low + 1) / 2
                 if affordable(middle) { low = middle } else { high = middle - 1 }

@@ -104,25 +104,19 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("Max duration for a budget (317k deck, rules, DST, split)", configuration: .init(scalingFactor: .kilo)) { benchmark in
-        let load = shared()
-        benchmark.startMeasurement()
-        for index in benchmark.scaledIterations {
-            let slot = index & mask
-            blackHole(try? load.plan.maxDuration(load.numbers[slot], start: load.starts[slot], budgetMicros: load.budgets[slot]))
+    func maxDuration(_ name: String, budget: @escaping @Sendable (Workload, Int) -> Int64) {
+        Benchmark(name, configuration: .init(scalingFactor: .kilo)) { benchmark in
+            let load = shared()
+            benchmark.startMeasurement()
+            for index in benchmark.scaledIterations {
+                let slot = index & mask
+                blackHole(try? load.plan.maxDuration(load.numbers[slot], start: load.starts[slot], budgetMicros: budget(load, slot)))
+            }
         }
     }
-
+    maxDuration("Max duration for a budget (317k deck, rules, DST, split)") { load, slot in load.budgets[slot] }
     // The usual prepaid call: the balance pays for the longest call the plan allows.
-    Benchmark("Max duration, budget above the plan's cap (317k deck, rules, DST, split)",
-              configuration: .init(scalingFactor: .kilo)) { benchmark in
-        let load = shared()
-        benchmark.startMeasurement()
-        for index in benchmark.scaledIterations {
-            let slot = index & mask
-            blackHole(try? load.plan.maxDuration(load.numbers[slot], start: load.starts[slot], budgetMicros: 1_000_000_000_000))
-        }
-    }
+    maxDuration("Max duration, budget above the plan's cap (317k deck, rules, DST, split)") { _, _ in 1_000_000_000_000 }
 
     Benchmark("Deck load and trie build, 317k-row CSV",
               configuration: .init(metrics: [.wallClock], maxDuration: .seconds(10), maxIterations: 5)) { benchmark in
