@@ -18,7 +18,7 @@ struct SQLiteMigrationTests {
         let open = try await store.openReservations()
         await store.close()
 
-        // Schema version 1 filed reservations under their key.
+        // Schema version 1 filed reservations under their key, and had no mark for open ones.
         let database = try DatabaseQueue(path: fixture.directory + "/ledger.sqlite")
         try await database.write { db in
             try db.execute(sql: """
@@ -32,6 +32,7 @@ struct SQLiteMigrationTests {
                 DROP TABLE reservations;
                 ALTER TABLE reservations_by_key RENAME TO reservations;
                 CREATE INDEX reservations_by_state ON reservations (state, closed_at);
+                DROP TABLE reservation_marks;
                 DELETE FROM grdb_migrations WHERE identifier NOT LIKE '1:%';
                 """)
         }

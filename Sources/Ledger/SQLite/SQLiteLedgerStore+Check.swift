@@ -45,6 +45,11 @@ extension SQLiteLedgerStore {
                 openCount += row[2] as Int
                 heldMicros += row[1] as Int64
             }
+            // The start finds open reservations from the mark up only.
+            let belowMark = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM reservations WHERE state = 'open' AND id < (SELECT oldest_open FROM reservation_marks)
+                """) ?? 0
+            if belowMark > 0 { problems.append("\(belowMark) open reservations lie below the mark the start reads them from") }
             for (id, micros) in held where book.heldFor(id).micros != micros {
                 problems.append("account \(id): \(micros) held on disk, \(book.heldFor(id).micros) in memory")
             }

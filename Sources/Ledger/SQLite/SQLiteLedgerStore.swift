@@ -13,6 +13,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Every account's password: a PAP or digest check costs no read transaction and no AES-GCM.
     let passwords: Passwords
     private let checkpointer: WALCheckpointer
+    private let mark: OpenReservationMark
     private let lockDescriptor: Int32
     private let closed = Mutex(false)
 
@@ -56,9 +57,10 @@ public final class SQLiteLedgerStore: LedgerStore {
             let book = try loadConcurrently(
                 { try pool.read { db in try SQLiteLoader.load(db, now: now) } },
                 { try passwords.load(from: pool) })
-            let checkpointer = try WALCheckpointer(path: directory + "/ledger.sqlite")
+            let mark = OpenReservationMark()
+            let checkpointer = try WALCheckpointer(path: directory + "/ledger.sqlite", chore: mark.advance(reading:))
             return SQLiteLedgerStore(book: book, pool: pool, secrets: secrets, passwords: passwords, checkpointer: checkpointer,
-                                     lockDescriptor: descriptor)
+                                     mark: mark, lockDescriptor: descriptor)
         } catch {
             Glibc.close(descriptor)
             if let error = error as? LedgerError { throw error }
@@ -67,9 +69,10 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     private init(book: LedgerBook, pool: DatabasePool, secrets: SecretBox, passwords: Passwords,
-                 checkpointer: WALCheckpointer, lockDescriptor: Int32) {
+                 checkpointer: WALCheckpointer, mark: OpenReservationMark, lockDescriptor: Int32) {
         self.book = Mutex(book)
         self.checkpointer = checkpointer
+        self.mark = mark
         self.pool = pool
         self.secrets = secrets
         self.passwords = passwords
@@ -86,6 +89,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
                 do {
                     written = try SQLiteJournal.write(records, to: db)
+                    try mark.write(into: db)
                     try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
                 } catch {
                     if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
@@ -160,6 +164,11 @@ public final class SQLiteLedgerStore: LedgerStore {
         guard !closed.withLock({ closed in defer { closed = true }; return closed }) else { return }
         journal.close()
         checkpointer.close()
+        // The next start then reads open reservations from the lowest one left.
+        _ = try? await pool.write { db in
+            try mark.advance(reading: db)
+            try mark.write(into: db)
+        }
         // Leaves the data directory without a write-ahead log to replay: after a batch of a
         // million PINs it is hundreds of megabytes, which the next start would have to read.
         _ = try? await pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }

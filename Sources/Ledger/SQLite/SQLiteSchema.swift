@@ -56,6 +56,20 @@ enum SQLiteSchema {
                 CREATE INDEX reservations_by_state ON reservations (state, closed_at);
                 """)
         }
+        // Open reservations are found at start from a mark below every one of them
+        // (`OpenReservationMark`), not from an index on their state, which cost every new
+        // reservation an index entry (about a seventh of the writer's time at the PAP peak) to be
+        // read once, at start. Closed ones keep an index of their own, written when they close.
+        migrator.registerMigration("3: open reservations from a mark") { db in
+            try db.execute(sql: """
+                DROP INDEX reservations_by_state;
+                CREATE INDEX reservations_closed ON reservations (closed_at) WHERE state <> 'open';
+                CREATE TABLE reservation_marks (oldest_open INTEGER NOT NULL);
+                INSERT INTO reservation_marks VALUES (COALESCE(
+                    (SELECT MIN(id) FROM reservations WHERE state = 'open'),
+                    (SELECT COALESCE(MAX(id), 0) + 1 FROM reservations)));
+                """)
+        }
         return migrator
     }
 }

@@ -16,13 +16,19 @@ final class WALCheckpointer: Sendable {
     private let stop = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(path: String, interval: DispatchTimeInterval = .milliseconds(50)) throws {
+    /// `chore` runs on this thread too, every `choreEvery` checkpoints, in a read transaction of
+    /// its own; a failed one is tried again next time.
+    init(path: String, interval: DispatchTimeInterval = .milliseconds(50), choreEvery: Int = 200,
+         chore: @escaping @Sendable (Database) throws -> Void = { _ in }) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         connection = try DatabaseQueue(path: path, configuration: configuration)
         let thread = Thread { [self] in
             var failures = FailureReport()
+            var ticks = 0
             while stop.wait(timeout: .now() + interval) == .timedOut {
+                ticks += 1
+                if ticks % choreEvery == 0 { try? connection.read(chore) }
                 // A failure (a full disk, an I/O error) leaves the log to the next attempt or to
                 // the backstop; the log itself is durable either way, but it keeps growing, so
                 // the operator hears of it.

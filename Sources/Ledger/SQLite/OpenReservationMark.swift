@@ -1,0 +1,39 @@
+internal import GRDB
+import Synchronization
+
+/// The number at or above which every open reservation lies (`reservation_marks.oldest_open`):
+/// the start reads open reservations from there instead of keeping an index of them. Numbers
+/// are given in order and written in order, and a closed reservation never opens again, so a
+/// mark that was true of the table once stays true for good; it lags, and the start then reads
+/// a little more. It is moved up from a read of the table now and then, off the request path,
+/// and written with the writer's next group.
+final class OpenReservationMark: Sendable {
+    private let found = Mutex<Int64?>(nil)
+
+    init() {}
+
+    /// Finds, in one snapshot, the lowest open reservation at or above the stored mark, or one
+    /// past the highest stored if none is open: the walk covers what closed since the last time.
+    func advance(reading db: Database) throws {
+        let stored = try Self.stored(db)
+        let open = try Int64.fetchOne(db, sql: "SELECT id FROM reservations WHERE id >= ? AND state = 'open' ORDER BY id LIMIT 1",
+                                      arguments: [stored])
+        let mark: Int64
+        if let open {
+            mark = open
+        } else {
+            mark = max(stored, (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reservations") ?? 0) + 1)
+        }
+        found.withLock { found in found = max(found ?? mark, mark) }
+    }
+
+    /// In the writer's transaction: stores the mark found since the last group, if any.
+    func write(into db: Database) throws {
+        guard let mark = found.withLock({ found in defer { found = nil }; return found }) else { return }
+        try db.cachedStatement(sql: "UPDATE reservation_marks SET oldest_open = ? WHERE oldest_open < ?").execute(arguments: [mark, mark])
+    }
+
+    static func stored(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT oldest_open FROM reservation_marks") ?? 1
+    }
+}
