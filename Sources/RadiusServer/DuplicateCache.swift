@@ -17,8 +17,24 @@ public final class DuplicateCache: Sendable {
         let identifier: UInt8
     }
 
+    /// A Request Authenticator by value: a slice of the request kept its whole datagram alive,
+    /// and cost a retain and a release each time an entry was copied or replaced.
+    struct Authenticator: Equatable {
+        let high: UInt64
+        let low: UInt64
+
+        /// From the packet's 16 octets (the frame decoder checked there are 16).
+        init(_ octets: ArraySlice<UInt8>) {
+            var (high, low): (UInt64, UInt64) = (0, 0)
+            for (index, octet) in octets.prefix(16).enumerated() {
+                if index < 8 { high = high << 8 | UInt64(octet) } else { low = low << 8 | UInt64(octet) }
+            }
+            (self.high, self.low) = (high, low)
+        }
+    }
+
     struct Entry {
-        var authenticator: ArraySlice<UInt8>
+        var authenticator: Authenticator
         /// nil while the request is being processed.
         var reply: [UInt8]?
         var expires: UInt64 = 0
@@ -51,7 +67,7 @@ public final class DuplicateCache: Sendable {
     }
 
     /// Registers the request as in progress unless it is a duplicate.
-    func arrive(_ key: Key, authenticator: ArraySlice<UInt8>, now: UInt64) -> Verdict {
+    func arrive(_ key: Key, authenticator: Authenticator, now: UInt64) -> Verdict {
         state.withLock { state in
             prune(&state, now: now)
             let known = state.entries[key]
@@ -65,7 +81,7 @@ public final class DuplicateCache: Sendable {
     }
 
     /// Records the reply; with no reply (nothing was made durable) the entry goes, so a retry is processed.
-    func answer(_ key: Key, authenticator: ArraySlice<UInt8>, reply: [UInt8]?, now: UInt64) {
+    func answer(_ key: Key, authenticator: Authenticator, reply: [UInt8]?, now: UInt64) {
         state.withLock { state in
             guard var entry = state.entries[key], entry.reply == nil, entry.authenticator == authenticator else { return }
             guard let reply else {

@@ -69,7 +69,7 @@ public final class RadiusEngine: Sendable {
     public struct Decision: Sendable {
         let reply: [UInt8]?
         let duplicateKey: DuplicateCache.Key?
-        let authenticator: ArraySlice<UInt8>
+        let authenticator: DuplicateCache.Authenticator
         let started: NIODeadline
         let listener: Listener
         let nas: String
@@ -110,12 +110,13 @@ public final class RadiusEngine: Sendable {
             return dropped(listener, client, "invalid", "\(error)")
         }
         let key = DuplicateCache.Key(listener: listener, host: host, port: source.port ?? 0, identifier: packet.identifier)
-        switch duplicates.arrive(key, authenticator: packet.authenticator, now: started.uptimeNanoseconds) {
+        let authenticator = DuplicateCache.Authenticator(packet.authenticator)
+        switch duplicates.arrive(key, authenticator: authenticator, now: started.uptimeNanoseconds) {
         case .inProgress:
             return dropped(listener, client, "duplicate_in_progress", nil)
         case .resend(let reply):
             metrics.request(listener.rawValue, nas: client.name, outcome: "duplicate_resent")
-            return Decision(reply: reply, duplicateKey: nil, authenticator: packet.authenticator, started: started,
+            return Decision(reply: reply, duplicateKey: nil, authenticator: authenticator, started: started,
                             listener: listener, nas: client.name, durability: nil)
         case .new:
             break
@@ -124,7 +125,7 @@ public final class RadiusEngine: Sendable {
         let reply = await DeferredDurability.$current.withValue(durability) {
             await answer(packet, client: client, source: source, listener: listener)
         }
-        return Decision(reply: reply, duplicateKey: key, authenticator: packet.authenticator, started: started,
+        return Decision(reply: reply, duplicateKey: key, authenticator: authenticator, started: started,
                         listener: listener, nas: client.name, durability: durability)
     }
 

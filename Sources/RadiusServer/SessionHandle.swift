@@ -50,24 +50,14 @@ public struct SessionHandle: Sendable, Equatable {
                                            AttributeType.userName, AttributeType.acctSessionId]
     private static let identifyingCiscoTypes = [CiscoVSA.confID, CiscoVSA.callOrigin]
 
-    /// Runs for every authorised call: the values are found first, so the run is allocated once.
+    /// Runs for every authorised call: the values are measured first, so the run is allocated
+    /// once, and nothing else is (a list of the values found was an allocation a call).
     private static func identifiers(of packet: RadiusPacket, cisco: Bool) -> [UInt8] {
-        var values: [(type: UInt8, ciscoType: UInt8?, value: ArraySlice<UInt8>)] = []
-        values.reserveCapacity(identifyingTypes.count + (cisco ? identifyingCiscoTypes.count : 0))
-        // A decoded attribute's value is at most 253 octets, so its length fits the one octet.
-        for type in identifyingTypes {
-            if let value = packet.first(type), !value.isEmpty, value.count <= 253 { values.append((type, nil, value)) }
-        }
-        if cisco {
-            for type in identifyingCiscoTypes {
-                if let value = packet.vendorValues(vendor: CiscoVSA.vendor, type: type).first, !value.isEmpty, value.count <= 247 {
-                    values.append((AttributeType.vendorSpecific, type, value))
-                }
-            }
-        }
+        var length = 0
+        forEachIdentifier(of: packet, cisco: cisco) { _, _, value in length += Entry.headerSize + value.count }
         var run: [UInt8] = []
-        run.reserveCapacity(values.reduce(0) { $0 + 4 + $1.value.count })
-        for (type, ciscoType, value) in values {
+        run.reserveCapacity(length)
+        forEachIdentifier(of: packet, cisco: cisco) { type, ciscoType, value in
             run.append(type)
             run.append(ciscoType == nil ? 0 : 1)
             run.append(ciscoType ?? 0)
@@ -75,6 +65,20 @@ public struct SessionHandle: Sendable, Equatable {
             run.append(contentsOf: value)
         }
         return run
+    }
+
+    private static func forEachIdentifier(of packet: RadiusPacket, cisco: Bool,
+                                          _ body: (_ type: UInt8, _ ciscoType: UInt8?, _ value: ArraySlice<UInt8>) -> Void) {
+        // A decoded attribute's value is at most 253 octets, so its length fits the one octet.
+        for type in identifyingTypes {
+            if let value = packet.first(type), !value.isEmpty, value.count <= 253 { body(type, nil, value) }
+        }
+        guard cisco else { return }
+        for type in identifyingCiscoTypes {
+            if let value = packet.vendorValues(vendor: CiscoVSA.vendor, type: type).first, !value.isEmpty, value.count <= 247 {
+                body(AttributeType.vendorSpecific, type, value)
+            }
+        }
     }
 
     private struct Entry {
