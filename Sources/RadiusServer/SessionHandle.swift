@@ -51,13 +51,17 @@ public struct SessionHandle: Sendable, Equatable {
     private static let identifyingCiscoTypes = [CiscoVSA.confID, CiscoVSA.callOrigin]
 
     /// Runs for every authorised call: the values are measured first, so the run is allocated
-    /// once, and nothing else is (a list of the values found was an allocation a call).
+    /// once, and nothing else is (a list of the values found was an allocation a call). Cisco's
+    /// are looked up once, before both passes: each lookup decodes every Vendor-Specific attribute.
     private static func identifiers(of packet: RadiusPacket, cisco: Bool) -> [UInt8] {
+        let ciscoValues = cisco ? identifyingCiscoTypes.compactMap { type in
+            packet.vendorValues(vendor: CiscoVSA.vendor, type: type).first.map { (type: type, value: $0) }
+        } : []
         var length = 0
-        forEachIdentifier(of: packet, cisco: cisco) { _, _, value in length += Entry.headerSize + value.count }
+        forEachIdentifier(of: packet, ciscoValues) { _, _, value in length += Entry.headerSize + value.count }
         var run: [UInt8] = []
         run.reserveCapacity(length)
-        forEachIdentifier(of: packet, cisco: cisco) { type, ciscoType, value in
+        forEachIdentifier(of: packet, ciscoValues) { type, ciscoType, value in
             run.append(type)
             run.append(ciscoType == nil ? 0 : 1)
             run.append(ciscoType ?? 0)
@@ -67,17 +71,14 @@ public struct SessionHandle: Sendable, Equatable {
         return run
     }
 
-    private static func forEachIdentifier(of packet: RadiusPacket, cisco: Bool,
+    private static func forEachIdentifier(of packet: RadiusPacket, _ ciscoValues: [(type: UInt8, value: ArraySlice<UInt8>)],
                                           _ body: (_ type: UInt8, _ ciscoType: UInt8?, _ value: ArraySlice<UInt8>) -> Void) {
         // A decoded attribute's value is at most 253 octets, so its length fits the one octet.
         for type in identifyingTypes {
             if let value = packet.first(type), !value.isEmpty, value.count <= 253 { body(type, nil, value) }
         }
-        guard cisco else { return }
-        for type in identifyingCiscoTypes {
-            if let value = packet.vendorValues(vendor: CiscoVSA.vendor, type: type).first, !value.isEmpty, value.count <= 247 {
-                body(AttributeType.vendorSpecific, type, value)
-            }
+        for (type, value) in ciscoValues where !value.isEmpty && value.count <= 247 {
+            body(AttributeType.vendorSpecific, type, value)
         }
     }
 

@@ -10,8 +10,6 @@ import Synchronization
 final class OpenReservationMark: Sendable {
     private let found = Mutex<Int64?>(nil)
 
-    init() {}
-
     /// Finds, in one snapshot, the lowest open reservation at or above the stored mark, or one
     /// past the highest stored if none is open: the walk covers what closed since the last time.
     func advance(reading db: Database) throws {

@@ -19,7 +19,7 @@ final class WALCheckpointer: Sendable {
     /// `chore` runs on this thread too, every `choreEvery` checkpoints, in a read transaction of
     /// its own; a failed one is tried again next time.
     init(path: String, interval: DispatchTimeInterval = .milliseconds(50), choreEvery: Int = 200,
-         chore: @escaping @Sendable (Database) throws -> Void = { _ in }) throws {
+         chore: @escaping @Sendable (Database) throws -> Void) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         connection = try DatabaseQueue(path: path, configuration: configuration)
