@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Turns radius-compare.sh's results (one JSON object per phase, labelled `name#round`) into the
 README's tables: every round's figures and ratios, then each target against the median ratio.
-A phase measured at two depths of requests in flight has a `_deep` twin; a server's peak is the
-better of the two (older results have no twins, and their peak is the one depth measured). A `run`
+A phase measured at several depths of requests in flight has `_deep` and `_deepest` twins; a
+server's peak is the best of them (older results have fewer twins or none, and their peak is the
+best depth measured). A `run`
 entry, where there is one, names the commit, date and machine measured."""
 import json
 import statistics
@@ -27,6 +28,10 @@ rounds = sorted({int(label.split("#")[1]) for label in rows if "#" in label})
 sql = max((rows[name] for name in ("freeradius_acct_sql", "freeradius_acct_sql_deep") if name in rows),
           key=lambda result: result["per_second"], default=None)
 deep = bool(rounds) and all(f"ratel_acct_deep#{r}" in rows for r in rounds)
+# The depths every round measured, as label suffixes, shallowest first.
+TWINS = ("", "_deep", "_deepest")
+twins = tuple(twin for twin in TWINS
+              if rounds and all(f"{name}{twin}#{r}" in rows for r in rounds for name in ("ratel_auth", "ratel_acct")))
 
 
 def get(name, round_):
@@ -38,7 +43,7 @@ def ratio(name, baseline, round_):
 
 
 def peak(name, round_):
-    return max((rows[label] for label in (f"{name}#{round_}", f"{name}_deep#{round_}") if label in rows),
+    return max((rows[label] for label in (f"{name}{twin}#{round_}" for twin in TWINS) if label in rows),
                key=lambda result: result["per_second"])
 
 
@@ -75,6 +80,17 @@ if deep:
         print(f"| {r} | {at_depth(peak('freeradius_auth', r))} | {at_depth(peak('ratel_auth', r))} | "
               f"{peak_ratio('ratel_auth', 'freeradius_auth', r):.2f}x | {at_depth(peak('freeradius_acct_detail', r))} | "
               f"{at_depth(peak('ratel_acct', r))} | {peak_ratio('ratel_acct', 'freeradius_acct_detail', r):.2f}x |")
+if len(twins) > 2:
+    print("\nEvery depth of requests in flight, median of the rounds:\n")
+    print("| in flight | FreeRADIUS `files` | Ratel PAP | ratio | FreeRADIUS `detail` | Ratel Start+Stop | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for twin in twins:
+        def median_rate(name):
+            return statistics.median(get(f"{name}{twin}", r)["per_second"] for r in rounds)
+        fr_auth, auth = median_rate("freeradius_auth"), median_rate("ratel_auth")
+        fr_acct, acct = median_rate("freeradius_acct_detail"), median_rate("ratel_acct")
+        print(f"| {get(f'ratel_auth{twin}', rounds[0])['concurrency']} | {fr_auth:,.0f} auth/s | {auth:,.0f} auth/s | "
+              f"{auth / fr_auth:.2f}x | {fr_acct:,.0f} pairs/s | {acct:,.0f} pairs/s | {acct / fr_acct:.2f}x |")
 # Debian's default site, tuned alike, answers the same load at the first depth only; results from
 # before it was measured have no such phases.
 default_site = bool(rounds) and all(f"freeradius_default_auth#{r}" in rows for r in rounds)
@@ -134,7 +150,10 @@ cpu_phases = [(name, title) for name, title in [
                   ("freeradius_acct_detail", "FreeRADIUS `detail` (pair)"),
                   ("freeradius_default_acct", "FreeRADIUS default site (pair)"), ("ratel_acct", "Ratel Start+Stop (pair)"),
                   ("freeradius_acct_detail_deep", "FreeRADIUS `detail`, deep (pair)"),
-                  ("ratel_acct_deep", "Ratel Start+Stop, deep (pair)")]
+                  ("ratel_acct_deep", "Ratel Start+Stop, deep (pair)"),
+                  ("freeradius_auth_deepest", "FreeRADIUS `files`, deepest"), ("ratel_auth_deepest", "Ratel PAP, deepest"),
+                  ("freeradius_acct_detail_deepest", "FreeRADIUS `detail`, deepest (pair)"),
+                  ("ratel_acct_deepest", "Ratel Start+Stop, deepest (pair)")]
               if rounds and all("server_cpu_s" in rows.get(f"{name}#{r}", {}) for r in rounds)]
 if cpu_phases:
     print("\nCPU per request, server / load generator (µs; accounting per Start+Stop pair), median of the rounds:\n")
@@ -212,7 +231,6 @@ if steals:
     print(f"\nCPU time the hypervisor gave to others (steal), as a share of each phase's: at most {worst:.1f}% "
           f"({where}), median {statistics.median(share for share, _ in steals):.1f}% over {len(steals)} phases.")
 
-twins = ("", "_deep") if deep else ("",)
 ratel_faults = sum(faults(get(name, r)) for r in rounds
                    for name in [f"ratel_{kind}{twin}" for kind in ("auth", "acct") for twin in twins] + ["ratel_auth_half_peak"])
 fr_faults = sum(faults(get(f"{name}{twin}", r)) for r in rounds for name in ("freeradius_auth", "freeradius_acct_detail")
@@ -225,7 +243,7 @@ print(f"\nRejected, lost or unexpected replies: Ratel {ratel_faults}, FreeRADIUS
 if crashes:
     print(f"FreeRADIUS died {len(crashes)} time(s), in {', '.join(crashes)}; each such phase was run again on a "
           "restarted server, and the tables give the rerun.")
-checks = [rows[label] for r in rounds for label in (f"ratel_ledger_check#{r}", f"ratel_ledger_check_deep#{r}") if label in rows]
+checks = [rows[label] for r in rounds for label in (f"ratel_ledger_check{twin}#{r}" for twin in TWINS) if label in rows]
 if checks:
     print(f"Ratel's ledger after each round: {sum(c['problems'] for c in checks)} problems, "
           f"{sum(c['overruns'] for c in checks)} overruns in all; "
