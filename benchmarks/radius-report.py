@@ -73,7 +73,7 @@ for r in rounds:
           f"{acct['per_second']:,} pairs/s | {ratio('ratel_acct', 'freeradius_acct_detail', r):.2f}x | "
           f"{half['per_second']:,}/s, {half['p50_ms']} / {half['p99_ms']} ms ({half['max_ms']}) |")
 if deep:
-    print("\nPeaks: each server's better depth of requests in flight (in brackets), in the same round:\n")
+    print("\nPeaks: each server's best depth of requests in flight (in brackets), in the same round:\n")
     print("| round | FreeRADIUS `files` | Ratel PAP | ratio | FreeRADIUS `detail` | Ratel Start+Stop | ratio |")
     print("|---|---|---|---|---|---|---|")
     for r in rounds:
@@ -141,29 +141,35 @@ def micros_per_request(result, key):
 
 
 # CPU time per answered request (per Start+Stop pair for accounting), the server's and the load
-# generator's: on two shared cores, a server's rate follows from what both spend on each request.
-# A phase without the figure in every round (older results, a server that died) is left out.
-cpu_phases = [(name, title) for name, title in [
-                  ("freeradius_auth", "FreeRADIUS `files`"), ("freeradius_default_auth", "FreeRADIUS default site"),
-                  ("ratel_auth", "Ratel PAP"),
-                  ("floor_nio", f"floor, {floor_names['floor_nio']}"),
-                  ("freeradius_acct_detail", "FreeRADIUS `detail` (pair)"),
-                  ("freeradius_default_acct", "FreeRADIUS default site (pair)"), ("ratel_acct", "Ratel Start+Stop (pair)"),
-                  ("freeradius_acct_detail_deep", "FreeRADIUS `detail`, deep (pair)"),
-                  ("ratel_acct_deep", "Ratel Start+Stop, deep (pair)"),
-                  ("freeradius_auth_deepest", "FreeRADIUS `files`, deepest"), ("ratel_auth_deepest", "Ratel PAP, deepest"),
-                  ("freeradius_acct_detail_deepest", "FreeRADIUS `detail`, deepest (pair)"),
-                  ("ratel_acct_deepest", "Ratel Start+Stop, deepest (pair)")]
-              if rounds and all("server_cpu_s" in rows.get(f"{name}#{r}", {}) for r in rounds)]
-if cpu_phases:
-    print("\nCPU per request, server / load generator (µs; accounting per Start+Stop pair), median of the rounds:\n")
-    print("| " + " | ".join(title for _, title in cpu_phases) + " |")
-    print("|" + "---|" * len(cpu_phases))
+# generator's, at each depth: on two shared cores, a server's rate follows from what both spend on
+# each request. A cell without the figure in every round (older results, a server that died, a
+# depth not measured) is a dash.
+cpu_rows = [("freeradius_auth", "FreeRADIUS `files`"), ("freeradius_default_auth", "FreeRADIUS default site"),
+            ("ratel_auth", "Ratel PAP"), ("floor_nio", f"floor, {floor_names['floor_nio']}"),
+            ("freeradius_acct_detail", "FreeRADIUS `detail` (pair)"),
+            ("freeradius_default_acct", "FreeRADIUS default site (pair)"), ("ratel_acct", "Ratel Start+Stop (pair)")]
 
-    def per_request(name, key):
-        return statistics.median(micros_per_request(get(name, r), key) for r in rounds)
-    print("| " + " | ".join(f"{per_request(name, 'server_cpu_s'):.1f} / {per_request(name, 'generator_cpu_s'):.1f}"
-                            for name, _ in cpu_phases) + " |")
+
+def cpu_cell(name):
+    if not rounds or not all("server_cpu_s" in rows.get(f"{name}#{r}", {}) for r in rounds):
+        return None
+    server = statistics.median(micros_per_request(get(name, r), "server_cpu_s") for r in rounds)
+    generator = statistics.median(micros_per_request(get(name, r), "generator_cpu_s") for r in rounds)
+    return f"{server:.1f} / {generator:.1f}"
+
+
+cpu_depths = [twin for twin in TWINS if any(cpu_cell(name + twin) for name, _ in cpu_rows)]
+cpu_table = [(title, [cpu_cell(name + twin) for twin in cpu_depths]) for name, title in cpu_rows]
+cpu_table = [(title, cells) for title, cells in cpu_table if any(cells)]
+if cpu_table:
+    print("\nCPU per request, server / load generator (µs; accounting per Start+Stop pair), median of the rounds, "
+          "by requests in flight:\n")
+    depth_names = {twin: str(next(get(f"{name}{twin}", r)["concurrency"] for name, _ in cpu_rows for r in rounds[:1]
+                                  if f"{name}{twin}#{r}" in rows)) for twin in cpu_depths}
+    print("| | " + " | ".join(depth_names[twin] for twin in cpu_depths) + " |")
+    print("|---|" + "---|" * len(cpu_depths))
+    for title, cells in cpu_table:
+        print(f"| {title} | " + " | ".join(cell or "–" for cell in cells) + " |")
 # Time spent runnable but waiting for a CPU during the half-peak phase, as a share of the phase:
 # on two cores shared by server and generator, a latency tail there is a queue for the CPU when
 # these are high, and the generator's own waits are inside every latency it measures.
