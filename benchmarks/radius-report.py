@@ -159,8 +159,8 @@ def cpu_cell(name):
 
 
 cpu_depths = [twin for twin in TWINS if any(cpu_cell(name + twin) for name, _ in cpu_rows)]
-cpu_table = [(title, [cpu_cell(name + twin) for twin in cpu_depths]) for name, title in cpu_rows]
-cpu_table = [(title, cells) for title, cells in cpu_table if any(cells)]
+cpu_table = [(title, cells) for name, title in cpu_rows
+             if any(cells := [cpu_cell(name + twin) for twin in cpu_depths])]
 if cpu_table:
     print("\nCPU per request, server / load generator (µs; accounting per Start+Stop pair), median of the rounds, "
           "by requests in flight:\n")
