@@ -5,7 +5,8 @@ public import Foundation
 /// may keep only the last state of each.
 public indirect enum JournalRecord: Sendable {
     case account(Account)
-    case secret(accountID: Int64, sealed: Data)
+    /// The PIN comes along for the stores that look secrets up by it (SQLite's, in memory).
+    case secret(accountID: Int64, pin: String, sealed: Data)
     case movement(Movement)
     case reservation(Reservation)
     case batch(Batch, BatchTerms)

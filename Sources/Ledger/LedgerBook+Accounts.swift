@@ -118,7 +118,7 @@ extension LedgerBook {
     public mutating func setSecret(pin: String, sealed: Data, context: ChangeContext) throws(LedgerError) {
         let account = try account(pin: pin)
         guard account.status != .dropped else { throw .refused(pin: pin, .dropped) }
-        records.append(.secret(accountID: account.id, sealed: sealed))
+        records.append(.secret(accountID: account.id, pin: account.pin, sealed: sealed))
         audit(context, "account", pin, "password", old: "(sealed)", new: "(sealed)")
     }
 

@@ -80,9 +80,9 @@ extension SQLiteLedgerStore {
     }
 
     public func password(pin: String) async throws(LedgerError) -> String {
-        let id = try read { book throws(LedgerError) in try book.accountID(pin: pin) }
-        guard let secret = try passwords.secret(of: id) else { throw .storage("no secret stored for PIN \(pin)") }
-        return secret
+        if let secret = try passwords.secret(of: pin) { return secret }
+        _ = try read { book throws(LedgerError) in try book.accountID(pin: pin) }
+        throw .storage("no secret stored for PIN \(pin)")
     }
 
     public func bindANI(pin: String, ani: String, context: ChangeContext) async throws(LedgerError) -> Account {
