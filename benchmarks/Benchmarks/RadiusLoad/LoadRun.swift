@@ -119,6 +119,7 @@ final class LoadRun {
         if let path = tracePath {
             let text = result.trace.map { "\(Double($0.0 - start) / 1e6) \($0.1)" }.joined(separator: "\n")
             try? text.write(toFile: path, atomically: true, encoding: .utf8)
+            try? "\(start)".write(toFile: path + ".start", atomically: true, encoding: .utf8)
         }
         return result
     }
