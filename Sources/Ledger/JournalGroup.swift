@@ -7,7 +7,7 @@ package struct JournalGroup {
     package var reservations = LatestRows<Int64, Reservation>()
     package var batches = LatestRows<Int64, (Batch, BatchTerms)>()
     package var vouchers = LatestRows<String, Voucher>()
-    package var secrets = LatestRows<Int64, SecretRow>()
+    package var secrets = LatestRows<Int64, (accountID: Int64, sealed: Data)>()
     package var movements: [Movement] = []
     package var audits: [AuditEntry] = []
     /// New batches' rows; the `...Rows` views below put them first.
@@ -20,10 +20,10 @@ package struct JournalGroup {
     package var movementRows: FlattenSequence<[[Movement]]> { (issued.map(\.movements) + [movements]).joined() }
 
     /// Secret rows to write, new batches' first, once their sealing has finished.
-    package func secretRows() throws(LedgerError) -> [SecretRow] {
-        var rows: [SecretRow] = []
+    package func secretRows() throws(LedgerError) -> [(accountID: Int64, sealed: Data)] {
+        var rows: [(accountID: Int64, sealed: Data)] = []
         for batch in issued {
-            rows += zip(batch.accounts, try batch.secrets.sealed()).map { SecretRow(accountID: $0.id, pin: $0.pin, sealed: $1) }
+            rows += zip(batch.accounts, try batch.secrets.sealed()).map { ($0.id, $1) }
         }
         return rows + secrets.inKeyOrder
     }
@@ -35,21 +35,13 @@ package struct JournalGroup {
             case .reservation(let reservation): reservations.keep(reservation, key: reservation.id)
             case .batch(let batch, let terms): batches.keep((batch, terms), key: batch.id)
             case .voucher(let voucher): vouchers.keep(voucher, key: voucher.code)
-            case .secret(let id, let pin, let sealed): secrets.keep(SecretRow(accountID: id, pin: pin, sealed: sealed), key: id)
+            case .secret(let id, let sealed): secrets.keep((id, sealed), key: id)
             case .movement(let movement): movements.append(movement)
             case .audit(let entry): audits.append(entry)
             case .issued(let rows): issued.append(rows)
             }
         }
     }
-}
-
-/// An account's sealed secret as written: the table holds the account's id, the SQLite store's
-/// memory files it under the PIN.
-package struct SecretRow {
-    package var accountID: Int64
-    package var pin: String
-    package var sealed: Data
 }
 
 /// The last state of each row, in the order the rows first appeared. A batch of a million cards

@@ -5,8 +5,7 @@ public import Foundation
 /// may keep only the last state of each.
 public indirect enum JournalRecord: Sendable {
     case account(Account)
-    /// The PIN comes along for the stores that look secrets up by it (SQLite's, in memory).
-    case secret(accountID: Int64, pin: String, sealed: Data)
+    case secret(accountID: Int64, sealed: Data)
     case movement(Movement)
     case reservation(Reservation)
     case batch(Batch, BatchTerms)

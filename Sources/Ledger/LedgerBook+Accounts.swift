@@ -108,17 +108,23 @@ extension LedgerBook {
     }
 
     public mutating func authorise(pin: String, context: ChangeContext) -> Result<Account, Refusal> {
-        guard let account = try? account(pin: pin) else { return .failure(.unknownAccount) }
+        guard let id = idByPin[pin] else { return .failure(.unknownAccount) }
+        return authorise(accountID: id, context: context)
+    }
+
+    /// As `authorise(pin:context:)`, for an account its PIN has just found.
+    mutating func authorise(accountID id: Int64, context: ChangeContext) -> Result<Account, Refusal> {
+        let account = accounts[accountIndex(id)]
         if let refusal = account.refusal(at: context.at) { return .failure(refusal) }
         guard account.status == .inactive else { return .success(account) }
         // A first-use card's validity starts with its first successful authorisation.
-        do { return .success(try activate(pin: pin, context: context)) } catch { return .failure(.inactive) }
+        do { return .success(try activate(pin: account.pin, context: context)) } catch { return .failure(.inactive) }
     }
 
     public mutating func setSecret(pin: String, sealed: Data, context: ChangeContext) throws(LedgerError) {
         let account = try account(pin: pin)
         guard account.status != .dropped else { throw .refused(pin: pin, .dropped) }
-        records.append(.secret(accountID: account.id, pin: account.pin, sealed: sealed))
+        records.append(.secret(accountID: account.id, sealed: sealed))
         audit(context, "account", pin, "password", old: "(sealed)", new: "(sealed)")
     }
 

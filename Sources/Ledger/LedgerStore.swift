@@ -28,6 +28,11 @@ public protocol LedgerStore: Sendable {
     func account(ani: String) async throws(LedgerError) -> Account?
     /// Checks that `pin` may call now; a `first-use` account is activated by its first success.
     func authorise(pin: String, context: ChangeContext) async throws(LedgerError) -> Result<Account, Refusal>
+    /// `authorise(pin:context:)` for a caller who proves the secret: `matches` is shown the
+    /// account's clear secret first, and nil (nothing authorised, nothing activated) means it
+    /// said no. Throws `unknownPin` for a PIN with no account.
+    func authorise(pin: String, context: ChangeContext, ifSecret matches: (String) -> Bool) async throws(LedgerError)
+        -> Result<Account, Refusal>?
 
     // Money movements.
     func recharge(pin: String, amount: Money, method: PaymentMethod, reference: String,
@@ -65,6 +70,13 @@ public protocol LedgerStore: Sendable {
 }
 
 extension LedgerStore {
+    /// In two steps, for a store that keeps secrets apart from accounts.
+    public func authorise(pin: String, context: ChangeContext, ifSecret matches: (String) -> Bool) async throws(LedgerError)
+        -> Result<Account, Refusal>? {
+        guard matches(try await password(pin: pin)) else { return nil }
+        return try await authorise(pin: pin, context: context)
+    }
+
     public var decidesInMemory: Bool { false }
     public var refusesEverything: Bool { false }
 

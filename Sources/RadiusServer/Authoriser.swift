@@ -56,28 +56,33 @@ struct Authoriser: Sendable {
 
         let subjects = FailureThrottle.Subjects(pin: pin, caller: fields.callingNumber)
         if throttle.isLocked(subjects, now: now) { return .reject(.throttled) }
+        let context = ChangeContext(actor: "nas:\(client.name)", address: "radius", at: now)
+        let authorised: Result<Account, Refusal>
         if needsSecret {
-            let secret: String
+            // PAP compares with the string's own octets; an array of them was an allocation a request.
+            let outcome: Result<Account, Refusal>?
             do {
-                secret = try await store.password(pin: pin)
+                outcome = try await store.authorise(pin: pin, context: context) { secret in
+                    switch presented {
+                    case .password(let given): constantTimeEqual(given, secret.utf8)
+                    case .chap(let response, let challenge): CHAP.matches(chapPassword: response, challenge: challenge, password: Array(secret.utf8))
+                    case .none: digest?.matches(password: Array(secret.utf8)) ?? false
+                    }
+                }
             } catch .unknownPin {
                 throttle.fail(subjects, now: now)
                 return .reject(.account(.unknownAccount))
             }
-            // PAP compares with the string's own octets; an array of them was an allocation a request.
-            let matches = switch presented {
-            case .password(let given): constantTimeEqual(given, secret.utf8)
-            case .chap(let response, let challenge): CHAP.matches(chapPassword: response, challenge: challenge, password: Array(secret.utf8))
-            case .none: digest?.matches(password: Array(secret.utf8)) ?? false
-            }
-            guard matches else {
+            guard let outcome else {
                 throttle.fail(subjects, now: now)
                 return .reject(.wrongPassword)
             }
+            authorised = outcome
+        } else {
+            authorised = try await store.authorise(pin: pin, context: context)
         }
-        let context = ChangeContext(actor: "nas:\(client.name)", address: "radius", at: now)
         let account: Account
-        switch try await store.authorise(pin: pin, context: context) {
+        switch authorised {
         case .success(let authorised): account = authorised
         case .failure(let refusal):
             if refusal == .unknownAccount { throttle.fail(subjects, now: now) }

@@ -71,6 +71,30 @@ import Testing
         }
     }
 
+    /// A wrong secret authorises nothing and activates nothing; the right one does both. (The
+    /// calls stay out of `#expect`: inside it, a debug build ran the first call's closure in
+    /// the second call, with swift 6.3.1.)
+    @Test(arguments: StoreKind.available)
+    func authorisingWithASecret(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ throws in
+            let card = try await StoreFixture.account(in: store, activation: .firstUse)
+            let later = StoreFixture.context(StoreFixture.now + 60)
+            try await store.setPassword(pin: card.pin, "2468", context: later)
+            let wrong = try await store.authorise(pin: card.pin, context: later, ifSecret: { $0 == "1357" })
+            #expect(wrong == nil)
+            #expect(try await store.account(pin: card.pin).status == .inactive)
+            let right = try await store.authorise(pin: card.pin, context: later, ifSecret: { $0 == "2468" })
+            #expect(try right?.get().status == .active)
+            #expect(try await store.account(pin: card.pin).activatedAt == StoreFixture.now + 60)
+            _ = try await store.setStatus(pin: card.pin, .disabled, context: later)
+            let disabled = try await store.authorise(pin: card.pin, context: later, ifSecret: { $0 == "2468" })
+            #expect(disabled == .failure(.disabled))
+            await #expect(throws: LedgerError.unknownPin("42")) {
+                _ = try await store.authorise(pin: "42", context: later, ifSecret: { _ in true })
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func callerIDsBindToOneAccount(kind: StoreKind) async throws {
         try await withStore(kind) { store, fixture throws in

@@ -8,7 +8,7 @@ import RatingEngine
 enum SQLiteJournal {
     /// Returns the sealed secrets it wrote, for the store's copy in memory.
     @discardableResult
-    static func write(_ records: [JournalRecord], to db: Database) throws -> [SecretRow] {
+    static func write(_ records: [JournalRecord], to db: Database) throws -> [(accountID: Int64, sealed: Data)] {
         let group = JournalGroup(records)
         if !group.batches.isEmpty {
             let statement = try db.cachedStatement(sql: """
@@ -49,7 +49,7 @@ enum SQLiteJournal {
         if !secrets.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO secrets VALUES (?, ?)")
             var writer = SQLiteRowWriter(statement, in: db)
-            for row in secrets { try writer.insert(row.accountID, row.sealed) }
+            for (id, sealed) in secrets { try writer.insert(id, sealed) }
         }
         if !group.vouchers.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO vouchers VALUES (?, ?, ?, ?, ?, ?, ?, ?)")

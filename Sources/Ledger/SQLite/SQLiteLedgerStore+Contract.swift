@@ -80,9 +80,9 @@ extension SQLiteLedgerStore {
     }
 
     public func password(pin: String) async throws(LedgerError) -> String {
-        if let secret = try passwords.secret(of: pin) { return secret }
-        _ = try read { book throws(LedgerError) in try book.accountID(pin: pin) }
-        throw .storage("no secret stored for PIN \(pin)")
+        let id = try read { book throws(LedgerError) in try book.accountID(pin: pin) }
+        guard let secret = try passwords.secret(of: id) else { throw .storage("no secret stored for PIN \(pin)") }
+        return secret
     }
 
     public func bindANI(pin: String, ani: String, context: ChangeContext) async throws(LedgerError) -> Account {
@@ -93,6 +93,18 @@ extension SQLiteLedgerStore {
 
     public func authorise(pin: String, context: ChangeContext) async throws(LedgerError) -> Result<Account, Refusal> {
         try await perform { book in book.authorise(pin: pin, context: context) }
+    }
+
+    /// One lock and one look-up of the PIN for both steps: as two calls, a PAP request found the
+    /// PIN twice among a million (about 3% of the event loop's samples at the peak).
+    public func authorise(pin: String, context: ChangeContext, ifSecret matches: (String) -> Bool) async throws(LedgerError)
+        -> Result<Account, Refusal>? {
+        try await perform { book throws(LedgerError) in
+            let id = try book.accountID(pin: pin)
+            guard let secret = try passwords.secret(of: id) else { throw .storage("no secret stored for PIN \(pin)") }
+            guard matches(secret) else { return nil }
+            return book.authorise(accountID: id, context: context)
+        }
     }
 
     public func recharge(pin: String, amount: Money, method: PaymentMethod, reference: String,

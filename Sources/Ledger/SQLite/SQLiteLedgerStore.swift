@@ -78,7 +78,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         self.passwords = passwords
         self.lockDescriptor = lockDescriptor
         journal = GroupCommit(name: "ratel-ledger-writer") { records in
-            var written: [SecretRow] = []
+            var written: [(accountID: Int64, sealed: Data)] = []
             let large = WriterCache.isLarge(records)
             try pool.writeWithoutTransaction { db in
                 if large { try WriterCache.use(WriterCache.largeKiB, on: db) }
@@ -97,7 +97,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 }
             }
             // Only once stored: a password nobody could read back after a crash is never checked.
-            if !written.isEmpty { passwords.store { store in for row in written { store(row.pin, row.sealed) } } }
+            if !written.isEmpty { passwords.store { store in for (id, sealed) in written { store(id, sealed) } } }
         }
     }
 
@@ -200,71 +200,6 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     func read<T: Sendable>(_ body: (borrowing LedgerBook) throws(LedgerError) -> T) throws(LedgerError) -> T {
         try book.withLock { book throws(LedgerError) -> T in try body(book) }
-    }
-
-    /// Each account's secret, opened when the store opens; one stored later stays sealed until it
-    /// is first asked for. AES-GCM on every Access-Request (a key schedule and a few allocations
-    /// each time) was 6-7% of an event loop's PAP time under `perf`, and opening on first use
-    /// still cost that on every request of a server just started. An opened secret is no weaker
-    /// here than the key file beside it, which this process already holds.
-    ///
-    /// Filed under the PIN (a PIN never changes), in stripes with a lock each: looked up by the
-    /// account's number, every request first took the book's lock to find the number, and the
-    /// event loops then met again on this one lock (together 6-8% of their samples at the PAP peak).
-    final class Passwords: Sendable {
-        private enum Secret {
-            case sealed(Data)
-            case opened(String)
-        }
-
-        private final class Stripe: Sendable {
-            let map = Mutex<[String: Secret]>([:])
-        }
-
-        private static let stripeCount = 16
-        private let stripes = (0..<Passwords.stripeCount).map { _ in Stripe() }
-        private let box: SecretBox
-
-        init(box: SecretBox) { self.box = box }
-
-        private func stripe(_ pin: String) -> Stripe { stripes[pin.hashValue & (Self.stripeCount - 1)] }
-
-        /// Records sealed secrets as stored: `body` gets a function to call per row.
-        func store(_ body: ((String, Data) -> Void) -> Void) {
-            body { pin, sealed in stripe(pin).map.withLock { $0[pin] = .sealed(sealed) } }
-        }
-
-        /// Opens every stored secret. One that does not open (another key file) stays sealed, and
-        /// fails when it is asked for, as it did before.
-        func load(from pool: DatabasePool) throws {
-            let loaded = try pool.read { db in
-                let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM secrets") ?? 0
-                var loaded = (0..<Self.stripeCount).map { _ in [String: Secret](minimumCapacity: count / Self.stripeCount * 5 / 4) }
-                let rows = try Row.fetchCursor(db, sql: "SELECT a.pin, s.sealed FROM secrets s JOIN accounts a ON a.id = s.account_id")
-                while let row = try rows.next() {
-                    let pin: String = row[0]
-                    let sealed: Data = row[1]
-                    loaded[pin.hashValue & (Self.stripeCount - 1)][pin] = (try? box.open(sealed)).map(Secret.opened) ?? .sealed(sealed)
-                }
-                return loaded
-            }
-            for (stripe, map) in zip(stripes, loaded) { stripe.map.withLock { $0 = map } }
-        }
-
-        func secret(of pin: String) throws(LedgerError) -> String? {
-            let stripe = stripe(pin)
-            switch stripe.map.withLock({ $0[pin] }) {
-            case nil: return nil
-            case .opened(let secret)?: return secret
-            case .sealed(let sealed)?:
-                let secret = try box.open(sealed)
-                stripe.map.withLock { map in
-                    // Unless a new secret was stored meanwhile.
-                    if case .sealed(let current)? = map[pin], current == sealed { map[pin] = .opened(secret) }
-                }
-                return secret
-            }
-        }
     }
 
     func query<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws(LedgerError) -> T {
