@@ -80,7 +80,10 @@ extension SQLiteLedgerStore {
     }
 
     public func password(pin: String) async throws(LedgerError) -> String {
-        let id = try read { book throws(LedgerError) in try book.accountID(pin: pin) }
+        try storedSecret(of: try read { book throws(LedgerError) in try book.accountID(pin: pin) }, pin: pin)
+    }
+
+    private func storedSecret(of id: Int64, pin: String) throws(LedgerError) -> String {
         guard let secret = try passwords.secret(of: id) else { throw .storage("no secret stored for PIN \(pin)") }
         return secret
     }
@@ -101,8 +104,7 @@ extension SQLiteLedgerStore {
         -> Result<Account, Refusal>? {
         try await perform { book throws(LedgerError) in
             let id = try book.accountID(pin: pin)
-            guard let secret = try passwords.secret(of: id) else { throw .storage("no secret stored for PIN \(pin)") }
-            guard matches(secret) else { return nil }
+            guard matches(try storedSecret(of: id, pin: pin)) else { return nil }
             return book.authorise(accountID: id, context: context)
         }
     }
