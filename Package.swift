@@ -161,6 +161,11 @@ let package = Package(
             resources: [.copy("vectors")],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "RadiusServerTests",
+            dependencies: ["RadiusServer"],
+            swiftSettings: strictSettings
+        ),
         // Starts `ratel serve` and talks to it with radclient and pyrad; needs `swift build` first.
         .testTarget(
             name: "RadiusIntegrationTests",

@@ -71,28 +71,39 @@ public struct NumberRules: Sendable, Equatable {
     }
 
     /// `sip:+359888123456@host;user=phone` → `359888123456`. Nil when what is left is not digits.
+    /// Works on the octets: Character-wise prefix tests and drops walked Unicode's grapheme
+    /// rules for every request (2.5% of the event loop's samples at the PAP peak).
     public func normalise(_ raw: String) -> String? {
-        var text = Substring(raw.trimmingWhitespace())
-        for scheme in ["sip:", "sips:", "tel:"] where Self.starts(text, withLowercase: scheme) {
-            text = text.dropFirst(scheme.count)
-            if let end = text.firstIndex(where: { $0 == "@" || $0 == ";" || $0 == ">" }) { text = text[..<end] }
+        let trimmed = raw.trimmingWhitespace()
+        var text = trimmed.utf8[...]
+        for scheme in Self.schemes where Self.starts(text, withLowercase: scheme) {
+            text = text.dropFirst(scheme.utf8.count)
+            if let end = text.firstIndex(where: { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ">") }) {
+                text = text[..<end]
+            }
             break
         }
-        if let prefix = techPrefixes.first(where: { !$0.isEmpty && text.hasPrefix($0) }) { text = text.dropFirst(prefix.count) }
-        if text.hasPrefix("+") {
+        if let prefix = techPrefixes.first(where: { !$0.isEmpty && text.starts(with: $0.utf8) }) { text = text.dropFirst(prefix.utf8.count) }
+        var lead = ""
+        if text.first == UInt8(ascii: "+") {
             text = text.dropFirst()
-        } else if !internationalPrefix.isEmpty, text.hasPrefix(internationalPrefix) {
-            text = text.dropFirst(internationalPrefix.count)
-        } else if !nationalPrefix.isEmpty, !countryCode.isEmpty, text.hasPrefix(nationalPrefix) {
-            text = Substring(countryCode + text.dropFirst(nationalPrefix.count))
+        } else if !internationalPrefix.isEmpty, text.starts(with: internationalPrefix.utf8) {
+            text = text.dropFirst(internationalPrefix.utf8.count)
+        } else if !nationalPrefix.isEmpty, !countryCode.isEmpty, text.starts(with: nationalPrefix.utf8) {
+            text = text.dropFirst(nationalPrefix.utf8.count)
+            lead = countryCode
         }
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return String(text)
+        func digits(_ bytes: some Sequence<UInt8>) -> Bool { bytes.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+        guard !(text.isEmpty && lead.isEmpty), digits(text), digits(lead.utf8) else { return nil }
+        // Every cut above fell after an ASCII octet, so the indices are the text's own.
+        return lead + trimmed[text.startIndex..<text.endIndex]
     }
 
+    private static let schemes = ["sip:", "sips:", "tel:"]
+
     /// Case-insensitive for ASCII letters, without lowercasing a copy of the whole number.
-    private static func starts(_ text: Substring, withLowercase prefix: String) -> Bool {
-        var bytes = text.utf8.makeIterator()
+    private static func starts(_ text: Substring.UTF8View, withLowercase prefix: String) -> Bool {
+        var bytes = text.makeIterator()
         for expected in prefix.utf8 {
             guard let byte = bytes.next() else { return false }
             if (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) != expected { return false }
@@ -102,14 +113,16 @@ public struct NumberRules: Sendable, Equatable {
 }
 
 /// One RADIUS client: where its packets come from, the secret it shares and how it talks.
-public struct NASClient: Sendable {
-    public var name: String
-    public var networks: [IPNetwork]
+/// A class: every datagram looks its client up, and copying the struct out of the table
+/// retained each of its strings and arrays (1.3% of the event loop's samples at the PAP peak).
+public final class NASClient: Sendable {
+    public let name: String
+    public let networks: [IPNetwork]
     public var secret: [UInt8] { sharedSecret.bytes }
     /// The secret with its Message-Authenticator key hashed once, for every packet to and from this client.
     public let sharedSecret: SharedSecret
-    public var profile: NASProfile
-    public var requestPolicy: RequestPolicy
+    public let profile: NASProfile
+    public let requestPolicy: RequestPolicy
 
     public init(name: String, networks: [IPNetwork], secret: [UInt8], profile: NASProfile, requestPolicy: RequestPolicy) {
         self.name = name
@@ -122,7 +135,15 @@ public struct NASClient: Sendable {
 
 extension NASClient {
     /// The ledger key of a call's reservation: this NAS and the session id its accounting carries.
-    func sessionKey(_ session: String) -> String { "\(name)/\(session)" }
+    /// Appended into one reserved string: interpolation cost a point of the event loop's samples.
+    func sessionKey(_ session: String) -> String {
+        var key = ""
+        key.reserveCapacity(name.utf8.count + 1 + session.utf8.count)
+        key += name
+        key += "/"
+        key += session
+        return key
+    }
 
     /// Whether `key` names a reservation this NAS opened; a Class echoed by another NAS cannot close it.
     func owns(_ key: String) -> Bool { key.hasPrefix(name + "/") }
