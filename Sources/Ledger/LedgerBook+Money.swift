@@ -68,7 +68,7 @@ extension LedgerBook {
         if let existing = try reservations.find(request.key) { return .reserved(existing) }
         guard request.amount >= 0 else { throw .invalid("a reservation must not be negative") }
         guard !request.key.isEmpty else { throw .invalid("a reservation needs a key") }
-        guard let id = idByPin[request.pin] else { return .refused(.unknownAccount) }
+        guard let id = accountID(of: request) else { return .refused(.unknownAccount) }
         let account = accounts[accountIndex(id)]
         if let refusal = account.refusal(at: request.at) { return .refused(refusal) }
         if account.status == .inactive { return .refused(.inactive) }  // first-use: authorise activates it
@@ -86,6 +86,14 @@ extension LedgerBook {
         hold(id, count: 1, micros: request.amount)
         records.append(.reservation(reservation))
         return .reserved(reservation)
+    }
+
+    private func accountID(of request: ReservationRequest) -> Int64? {
+        if let hinted = request.accountID, case (let offset, false) = hinted.subtractingReportingOverflow(firstAccountID),
+           accounts.indices.contains(Int(offset)), accounts[Int(offset)].pin == request.pin {
+            return hinted
+        }
+        return idByPin[request.pin]
     }
 
     /// Debits `cost` and closes the reservation. A commit after a release or expiry still debits

@@ -60,9 +60,13 @@ public struct ReservationRequest: Sendable {
     public var number: String
     public var destination: String
     public var at: Int64
+    /// The account the PIN names, when the caller has just authorised it: a store that keeps
+    /// accounts by number then skips looking the PIN up among a million again. It must name
+    /// the PIN's own account (checked; a mismatch falls back to the PIN).
+    public var accountID: Int64?
 
     public init(key: String, pin: String, amount: Int64, expiresAt: Int64, nas: String = "",
-                number: String = "", destination: String = "", at: Int64) {
+                number: String = "", destination: String = "", at: Int64, accountID: Int64? = nil) {
         self.key = key
         self.pin = pin
         self.amount = amount
@@ -71,6 +75,7 @@ public struct ReservationRequest: Sendable {
         self.number = number
         self.destination = destination
         self.at = at
+        self.accountID = accountID
     }
 }
 

@@ -128,7 +128,7 @@ struct Authoriser: Sendable {
             let request = ReservationRequest(key: ledgerKey, pin: account.pin, amount: charge.chargedMicros,
                                              expiresAt: now + grant + settings.reservationGraceSeconds,
                                              nas: client.name, number: digits, destination: deck.destination(at: charge.start.row),
-                                             at: now)
+                                             at: now, accountID: account.id)
             switch try await store.reserve(request) {
             case .reserved(let finished) where finished.state != .open:
                 // A new call reusing the session id; past the chain accounting follows, a call

@@ -44,6 +44,24 @@ import Testing
         }
     }
 
+    /// The account number a caller passes along is only a shortcut: the PIN decides whose money is held.
+    @Test(arguments: StoreKind.available)
+    func theAccountNumberHintNeverOverridesThePin(kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ throws in
+            let caller = try await StoreFixture.account(in: store, value: "10", maxCalls: 5)
+            let other = try await StoreFixture.account(in: store, value: "10", maxCalls: 5)
+            for (key, hint) in [("right", caller.id), ("wrong", other.id), ("absurd", Int64.min), ("beyond", Int64.max)] {
+                let request = ReservationRequest(key: key, pin: caller.pin, amount: 1_000_000, expiresAt: at + 300, at: at, accountID: hint)
+                guard case .reserved(let reservation) = try await store.reserve(request) else { Issue.record("refused \(key)"); return }
+                #expect(reservation.accountID == caller.id)
+            }
+            let unknown = ReservationRequest(key: "ghost", pin: "no-such-pin", amount: 1, expiresAt: at + 300, at: at, accountID: caller.id)
+            #expect(try await store.reserve(unknown) == .refused(.unknownAccount))
+            #expect(try await store.openReservations().filter { $0.accountID == other.id }.isEmpty)
+            #expect(try await store.check().problems.isEmpty)
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func overrunsDebitInFullAndAreCounted(kind: StoreKind) async throws {
         try await withStore(kind) { store, _ throws in
