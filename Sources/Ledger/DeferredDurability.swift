@@ -16,24 +16,25 @@ public final class DeferredDurability: Sendable {
     }
 
     private let pending = Mutex<Pending?>(nil)
+    /// How many operations left something to wait for here: one deferral can serve many
+    /// decisions, each of which asks whether it added to what is held.
+    private let holdCount = Atomic<Int>(0)
 
     public init() {}
 
     /// Whether something decided under this deferral is not on disk yet.
     public var isPending: Bool { pending.withLock { $0 != nil } }
 
+    /// Grows each time an operation under this deferral leaves something to wait for.
+    public var holds: Int { holdCount.load(ordering: .relaxed) }
+
     func hold(_ ticket: UInt64, of journal: GroupCommit) {
+        holdCount.add(1, ordering: .relaxed)
         pending.withLock { pending in
             // Tickets of one journal only grow, and the writer makes them durable in order.
             if let held = pending, held.journal === journal, held.ticket >= ticket { return }
             pending = Pending(journal: journal, ticket: ticket)
         }
-    }
-
-    /// Holds whatever `other` holds as well, so one wait covers both.
-    public func include(_ other: DeferredDurability) {
-        guard let held = other.pending.withLock({ $0 }) else { return }
-        hold(held.ticket, of: held.journal)
     }
 
     /// Runs `body` once everything held is durable (at once when nothing is), on the ledger

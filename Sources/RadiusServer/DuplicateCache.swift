@@ -70,32 +70,41 @@ public final class DuplicateCache: Sendable {
     func arrive(_ key: Key, authenticator: Authenticator, now: UInt64) -> Verdict {
         state.withLock { state in
             prune(&state, now: now)
-            let known = state.entries[key]
-            if let known, known.authenticator == authenticator {
-                guard let reply = known.reply else { return .inProgress }
-                if known.expires > now { return .resend(reply) }
-            }
-            state.entries[key] = Entry(authenticator: authenticator, reply: nil, queuedAt: known?.queuedAt)
-            return .new
+            // Through the entry's slot: one hash of the key where a look-up and a store took two.
+            return Self.arrive(&state.entries[key], authenticator: authenticator, now: now)
         }
+    }
+
+    private static func arrive(_ slot: inout Entry?, authenticator: Authenticator, now: UInt64) -> Verdict {
+        if let known = slot, known.authenticator == authenticator {
+            guard let reply = known.reply else { return .inProgress }
+            if known.expires > now { return .resend(reply) }
+        }
+        slot = Entry(authenticator: authenticator, reply: nil, queuedAt: slot?.queuedAt)
+        return .new
     }
 
     /// Records the reply; with no reply (nothing was made durable) the entry goes, so a retry is processed.
     func answer(_ key: Key, authenticator: Authenticator, reply: [UInt8]?, now: UInt64) {
         state.withLock { state in
-            guard var entry = state.entries[key], entry.reply == nil, entry.authenticator == authenticator else { return }
-            guard let reply else {
-                state.entries[key] = nil  // its queued item, if any, is dropped when it comes up
-                return
-            }
-            entry.reply = reply
-            entry.expires = now + lifetimeNanoseconds
-            if entry.queuedAt == nil {
-                entry.queuedAt = entry.expires
-                state.expiryQueue.append((key, entry.expires))
-            }
-            state.entries[key] = entry
+            let expires = now + lifetimeNanoseconds
+            let queue = Self.answer(&state.entries[key], authenticator: authenticator, reply: reply, expires: expires)
+            if queue { state.expiryQueue.append((key, expires)) }
         }
+    }
+
+    /// Says whether the key must join the expiry queue.
+    private static func answer(_ slot: inout Entry?, authenticator: Authenticator, reply: [UInt8]?, expires: UInt64) -> Bool {
+        guard let entry = slot, entry.reply == nil, entry.authenticator == authenticator else { return false }
+        guard let reply else {
+            slot = nil  // its queued item, if any, is dropped when it comes up
+            return false
+        }
+        let queue = entry.queuedAt == nil
+        slot?.reply = reply
+        slot?.expires = expires
+        if queue { slot?.queuedAt = expires }
+        return queue
     }
 
     /// Items waiting in the expiry queue (the metrics' `ratel_radius_duplicate_cache_items`): one

@@ -89,8 +89,11 @@ public final class RadiusEngine: Sendable {
 
     /// Everything up to the reply, without waiting for the ledger's disk: nil when the packet is
     /// dropped. Operations of a store that decides in memory do not suspend here, so a listener
-    /// can decide a whole read of datagrams in one task.
-    public func decide(_ datagram: some Collection<UInt8>, from source: SocketAddress, on listener: Listener) async -> Decision? {
+    /// can decide a whole read of datagrams in one task. With `sharedDeferral`, the caller runs
+    /// this under `DeferredDurability.$current` and waits for the ledger itself (the decision's
+    /// `durability` is nil): one deferral for a read of datagrams instead of one each.
+    public func decide(_ datagram: some Collection<UInt8>, from source: SocketAddress, on listener: Listener,
+                       sharedDeferral: Bool = false) async -> Decision? {
         let started = NIODeadline.now()
         guard let host = SourceHost(source), let client = clients.client(for: host) else {
             metrics.drop(listener.rawValue, nas: "unknown", reason: "unknown_client")
@@ -120,6 +123,10 @@ public final class RadiusEngine: Sendable {
                             listener: listener, nas: client.name, durability: nil)
         case .new:
             break
+        }
+        if sharedDeferral {
+            return Decision(reply: await answer(packet, client: client, source: source, listener: listener), duplicateKey: key,
+                            authenticator: authenticator, started: started, listener: listener, nas: client.name, durability: nil)
         }
         let durability = DeferredDurability()
         let reply = await DeferredDurability.$current.withValue(durability) {

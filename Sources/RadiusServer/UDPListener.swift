@@ -197,21 +197,26 @@ public final class UDPListener: Sendable {
                                    replies: Replies) async {
             var ready: [DatagramSocket.Datagram] = []
             var waiting: [(RadiusEngine.Decision, SocketAddress)] = []
+            // One deferral for the slice: a decision waits for it if its ledger operations left
+            // anything to wait for; the others (a resent reply, a drop) go out at once.
             let durability = DeferredDurability()
             var settled = 0
-            for envelope in batch {
-                let source = envelope.remoteAddress
-                guard let decision = await engine.decide(envelope.data.readableBytesView, from: source, on: listener) else {
-                    settled += 1
-                    continue
-                }
-                if let held = decision.durability, held.isPending {
-                    durability.include(held)
-                    waiting.append((decision, source))
-                } else {
-                    settled += 1
-                    if let reply = engine.settle(decision, failure: nil) {
-                        ready.append(DatagramSocket.Datagram(address: source, bytes: reply))
+            await DeferredDurability.$current.withValue(durability) {
+                for envelope in batch {
+                    let source = envelope.remoteAddress
+                    let holds = durability.holds
+                    guard let decision = await engine.decide(envelope.data.readableBytesView, from: source, on: listener,
+                                                             sharedDeferral: true) else {
+                        settled += 1
+                        continue
+                    }
+                    if durability.holds != holds {
+                        waiting.append((decision, source))
+                    } else {
+                        settled += 1
+                        if let reply = engine.settle(decision, failure: nil) {
+                            ready.append(DatagramSocket.Datagram(address: source, bytes: reply))
+                        }
                     }
                 }
             }
