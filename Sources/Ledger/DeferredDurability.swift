@@ -22,9 +22,6 @@ public final class DeferredDurability: Sendable {
 
     public init() {}
 
-    /// Whether something decided under this deferral is not on disk yet.
-    public var isPending: Bool { pending.withLock { $0 != nil } }
-
     /// Grows each time an operation under this deferral leaves something to wait for.
     public var holds: Int { holdCount.load(ordering: .relaxed) }
 

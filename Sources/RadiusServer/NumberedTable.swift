@@ -62,6 +62,13 @@ struct NumberedTable<Value> {
     /// Changes, files (nil to a value) or removes (a value to nil) what is under `number`.
     mutating func update<Result>(_ number: Int64, _ body: (inout Value?) -> Result) -> Result {
         let (index, row) = Self.place(number)
+        guard chunks[index] != nil else {
+            // No chunk: make one only if the body files something.
+            var value: Value? = nil
+            let result = body(&value)
+            if let value { _ = insertNew(number, value) }
+            return result
+        }
         let chunk = chunk(index)
         let before = chunk.rows[row] == nil ? 0 : 1
         let result = body(&chunk.rows[row])
