@@ -34,7 +34,7 @@ extension LedgerBook {
             return batch
         }
         accounts.reserveCapacity(accounts.count + cards.count)
-        idByPin.reserveCapacity(idByPin.count + cards.count)
+        pins.reserveCapacity(pins.count + cards.count)
         var issued = IssuedRows(capacity: cards.count, secrets: sealed)
         let immediate = spec.activation == .immediate
         let reference = "batch \(batch.id)"
@@ -48,9 +48,10 @@ extension LedgerBook {
             if spec.faceValue.micros != 0 {
                 issued.movements.append(newMovement(account.id, spec.faceValue.micros, .issue, reference: reference, context: context))
             }
-            let taken = idByPin.updateValue(account.id, forKey: card.pin) != nil || (!vouchers.isEmpty && vouchers[card.pin] != nil)
-            precondition(!taken, "cards are checked against issued codes first")
+            precondition(vouchers.isEmpty || vouchers[card.pin] == nil, "cards are checked against issued codes first")
             accounts.append(account)
+            let filed = filePin(card.pin, offset: accounts.count - 1)
+            precondition(filed, "cards are checked against issued codes first")
             issued.accounts.append(account)
         }
         records.append(.issued(issued))
@@ -108,7 +109,7 @@ extension LedgerBook {
     }
 
     public mutating func authorise(pin: String, context: ChangeContext) -> Result<Account, Refusal> {
-        guard let id = idByPin[pin] else { return .failure(.unknownAccount) }
+        guard let id = id(ofPin: pin) else { return .failure(.unknownAccount) }
         return authorise(accountID: id, context: context)
     }
 

@@ -65,7 +65,11 @@ extension LedgerBook {
     // MARK: Reservations
 
     public mutating func reserve(_ request: ReservationRequest) throws(LedgerError) -> ReserveOutcome {
-        if let existing = try reservations.find(request.key) { return .reserved(existing) }
+        let vacancy: ReservationTable.Vacancy
+        switch try reservations.locate(request.key) {
+        case .row(let existing): return .reserved(existing)
+        case .vacant(let place): vacancy = place
+        }
         guard request.amount >= 0 else { throw .invalid("a reservation must not be negative") }
         guard !request.key.isEmpty else { throw .invalid("a reservation needs a key") }
         guard let id = accountID(of: request) else { return .refused(.unknownAccount) }
@@ -81,7 +85,7 @@ extension LedgerBook {
                                       expiresAt: request.expiresAt, state: .open, finalCost: nil, closedAt: nil,
                                       details: "", movementID: nil)
         nextReservationID += 1
-        reservations.add(reservation)  // `find` above found no row under the key
+        reservations.add(reservation, at: vacancy)
         expiries.insert(Expiry(at: reservation.expiresAt, key: reservation.key))
         hold(id, count: 1, micros: request.amount)
         records.append(.reservation(reservation))
@@ -93,7 +97,7 @@ extension LedgerBook {
            accounts.indices.contains(Int(offset)), accounts[Int(offset)].pin == request.pin {
             return hinted
         }
-        return idByPin[request.pin]
+        return id(ofPin: request.pin)
     }
 
     /// Debits `cost` and closes the reservation. A commit after a release or expiry still debits

@@ -10,7 +10,8 @@ public struct LedgerBook: Sendable {
     public internal(set) var accounts: [Account] = []
     let firstAccountID: Int64
     let firstBatchID: Int64
-    var idByPin: [String: Int64] = [:]
+    /// Accounts by PIN: each slot holds an account's place in `accounts`, whose PIN it is checked against.
+    var pins = HashSlots()
     var accountByANI: [String: Int64] = [:]
     /// Caller IDs bound to accounts outside the slice, with their PINs.
     var foreignANIs: [String: String] = [:]
@@ -64,7 +65,7 @@ public struct LedgerBook: Sendable {
     public mutating func load(_ account: Account) {
         precondition(account.id == nextAccountID, "accounts load in id order")
         accounts.append(account)
-        idByPin[account.pin] = account.id
+        _ = filePin(account.pin, offset: accounts.count - 1)
         for ani in account.anis { accountByANI[ani] = account.id }
     }
 
@@ -121,8 +122,20 @@ public struct LedgerBook: Sendable {
 
     /// The id alone, without copying the account (its strings and ANI list) out of the book.
     func accountID(pin: String) throws(LedgerError) -> Int64 {
-        guard let id = idByPin[pin] else { throw .unknownPin(pin) }
+        guard let id = id(ofPin: pin) else { throw .unknownPin(pin) }
         return id
+    }
+
+    func id(ofPin pin: String) -> Int64? {
+        pins.probe(pin.hashValue) { accounts[$0].pin == pin }.value.map { firstAccountID + Int64($0) }
+    }
+
+    /// Files the account at `offset` under its PIN; false, changing nothing, if the PIN is taken.
+    mutating func filePin(_ pin: String, offset: Int) -> Bool {
+        let probe = pins.probe(pin.hashValue) { accounts[$0].pin == pin }
+        guard probe.value == nil else { return false }
+        pins.insert(offset, at: probe)
+        return true
     }
 
     public func account(id: Int64) throws(LedgerError) -> Account {
@@ -140,7 +153,7 @@ public struct LedgerBook: Sendable {
     }
 
     /// Whether a code is taken by any account or voucher ever issued.
-    public func isIssued(_ code: String) -> Bool { idByPin[code] != nil || vouchers[code] != nil }
+    public func isIssued(_ code: String) -> Bool { id(ofPin: code) != nil || vouchers[code] != nil }
 
     public func heldFor(_ accountID: Int64) -> (count: Int, micros: Int64) {
         let index = accountIndex(accountID)

@@ -23,7 +23,7 @@ public struct ReservationTable: Sendable {
     private var chunks: [[Reservation]] = []
     private var settled: [[Settled]] = []
     /// Where each key's row is: `slot >= 0` in `chunks`, `slot < 0` at `-slot - 1` in `settled`.
-    private var slots: [String: Int] = [:]
+    private var slots = HashSlots()
     /// Chunks before these have been settled or forgotten (left empty, so slot numbers stay valid).
     private var firstKeptChunk = 0
     private var firstKeptSettledChunk = 0
@@ -35,56 +35,93 @@ public struct ReservationTable: Sendable {
         chunks.reserveCapacity(count / Self.rowsPerChunk + 1)
     }
 
+    private func key(at slot: Int) -> String {
+        if slot >= 0 {
+            let (chunk, row) = slot.quotientAndRemainder(dividingBy: Self.rowsPerChunk)
+            return chunks[chunk][row].key
+        }
+        let (chunk, row) = (-slot - 1).quotientAndRemainder(dividingBy: Self.rowsPerChunk)
+        return settled[chunk][row].key
+    }
+
+    private func probe(_ key: String) -> HashSlots.Probe {
+        slots.probe(key.hashValue) { self.key(at: $0) == key }
+    }
+
     /// The whole row, if it is kept in memory: nil for an unknown key *and* for a settled one.
     /// Only for looking at open reservations, which are never settled.
     subscript(open key: String) -> Reservation? {
-        guard let slot = slots[key], slot >= 0 else { return nil }
+        guard let slot = probe(key).value, slot >= 0 else { return nil }
         let (chunk, row) = slot.quotientAndRemainder(dividingBy: Self.rowsPerChunk)
         return chunks[chunk][row]
     }
 
-    /// The row under `key`, nil if there is none; a settled row throws `reservationOnDisk` with
-    /// its number, for the store to read it back (and `restore` it before changing it).
-    public func find(_ key: String) throws(LedgerError) -> Reservation? {
-        guard let slot = slots[key] else { return nil }
+    /// Where a key that has no row goes, found by `locate` for `add`.
+    struct Vacancy {
+        fileprivate let probe: HashSlots.Probe
+    }
+
+    enum Location {
+        case row(Reservation)
+        case vacant(Vacancy)
+    }
+
+    /// The row under `key`, or where a new row under it would be filed; a settled row throws
+    /// `reservationOnDisk` with its number, for the store to read it back (and `restore` it
+    /// before changing it).
+    func locate(_ key: String) throws(LedgerError) -> Location {
+        let probe = probe(key)
+        guard let slot = probe.value else { return .vacant(Vacancy(probe: probe)) }
         if slot < 0 {
             let (chunk, row) = (-slot - 1).quotientAndRemainder(dividingBy: Self.rowsPerChunk)
             throw .reservationOnDisk(key: key, id: settled[chunk][row].id)
         }
         let (chunk, row) = slot.quotientAndRemainder(dividingBy: Self.rowsPerChunk)
-        return chunks[chunk][row]
+        return .row(chunks[chunk][row])
+    }
+
+    /// The row under `key`, nil if there is none; a settled row throws as `locate` does.
+    public func find(_ key: String) throws(LedgerError) -> Reservation? {
+        if case .row(let reservation) = try locate(key) { return reservation }
+        return nil
     }
 
     /// Replaces the reservation with the same key, or adds it.
     mutating func save(_ reservation: Reservation) {
-        if let slot = slots[reservation.key], slot >= 0 {
+        let probe = probe(reservation.key)
+        if let slot = probe.value, slot >= 0 {
             let (chunk, row) = slot.quotientAndRemainder(dividingBy: Self.rowsPerChunk)
             chunks[chunk][row] = reservation
             return
         }
-        add(reservation)
+        append(reservation, at: probe)
     }
 
-    /// Adds a reservation under a key that `find` has just found no row for (a new call's
-    /// reservation), without looking the key up again as `save` does.
-    mutating func add(_ reservation: Reservation) {
+    /// Adds a new call's reservation where `locate` found no row for its key, without looking
+    /// the key up again as `save` does. Nothing may change the table in between.
+    mutating func add(_ reservation: Reservation, at vacancy: Vacancy) {
+        append(reservation, at: vacancy.probe)
+    }
+
+    private mutating func append(_ reservation: Reservation, at probe: HashSlots.Probe) {
         if chunks.last.map({ $0.count == Self.rowsPerChunk }) ?? true { Self.startChunk(&chunks) }
-        slots[reservation.key] = (chunks.count - 1) * Self.rowsPerChunk + chunks[chunks.count - 1].count
+        slots.insert((chunks.count - 1) * Self.rowsPerChunk + chunks[chunks.count - 1].count, at: probe)
         chunks[chunks.count - 1].append(reservation)
     }
 
     /// A settled row read back from disk, whole again (until a later `settle`); a row that is no
     /// longer settled under its key is left as it is.
     mutating func restore(_ reservation: Reservation) {
-        guard let slot = slots[reservation.key], slot < 0 else { return }
-        slots[reservation.key] = nil
-        save(reservation)
+        let probe = probe(reservation.key)
+        guard let slot = probe.value, slot < 0 else { return }
+        append(reservation, at: probe)
     }
 
     /// Keeps a closed row settled from the start (a store loading what closed long ago).
     mutating func saveSettled(id: Int64, key: String, closedAt: Int64) {
+        let probe = probe(key)
         if settled.last.map({ $0.count == Self.rowsPerChunk }) ?? true { Self.startChunk(&settled) }
-        slots[key] = -((settled.count - 1) * Self.rowsPerChunk + settled[settled.count - 1].count) - 1
+        slots.insert(-((settled.count - 1) * Self.rowsPerChunk + settled[settled.count - 1].count) - 1, at: probe)
         settled[settled.count - 1].append(Settled(id: id, key: key, closedAt: closedAt))
     }
 
@@ -103,11 +140,15 @@ public struct ReservationTable: Sendable {
         while firstKeptChunk < end, !chunks[firstKeptChunk].isEmpty,
               chunks[firstKeptChunk].allSatisfy({ $0.openedAt < cutoff }) {
             let rows = chunks[firstKeptChunk]
+            // Unfiled while the chunk still holds them: a key is checked against its row.
+            for (index, row) in rows.enumerated() {
+                let probe = probe(row.key)
+                if probe.value == firstKeptChunk * Self.rowsPerChunk + index { slots.remove(at: probe) }
+            }
             chunks[firstKeptChunk] = []
             firstKeptChunk += 1
             if firstKeptChunk == chunks.count { Self.startChunk(&chunks) }
             for row in rows {
-                slots[row.key] = nil
                 if row.state != .open, let closedAt = row.closedAt, closedAt < cutoff {
                     saveSettled(id: row.id, key: row.key, closedAt: closedAt)
                     count += 1
@@ -131,8 +172,9 @@ public struct ReservationTable: Sendable {
             let chunk = firstKeptSettledChunk
             for (index, row) in settled[chunk].enumerated() {
                 // A row restored since then is filed elsewhere now and stays.
-                if slots[row.key] == -(chunk * Self.rowsPerChunk + index) - 1 {
-                    slots[row.key] = nil
+                let probe = probe(row.key)
+                if probe.value == -(chunk * Self.rowsPerChunk + index) - 1 {
+                    slots.remove(at: probe)
                     forgotten += 1
                 }
             }

@@ -19,6 +19,8 @@ import Testing
             // Not sequential: sorted PINs are not a run of consecutive numbers.
             let sorted = cards.compactMap { Int($0.pin) }.sorted()
             #expect(zip(sorted, sorted.dropFirst()).filter { $1 - $0 == 1 }.count < 10)
+            for card in cards { #expect(try await store.account(pin: card.pin).pin == card.pin) }
+            #expect(try await store.account(pin: cards[7].pin).id != store.account(pin: cards[8].pin).id)
             let account = try await store.account(pin: cards[7].pin)
             #expect(account.balance == 5_000_000 && account.status == .inactive && account.activation == .firstUse)
             #expect(account.plan == "retail" && account.batchID == batch.id)

@@ -110,4 +110,65 @@ struct SQLiteMemoryTests {
         #expect(try await reopened.check().overruns == 1)
         await reopened.close()
     }
+
+    /// Thousands of reservations, over several of the book's chunks of rows, settled and then
+    /// forgotten while others stay open: every key is found with its own row throughout, also
+    /// after a restart, and a forgotten key is unknown.
+    @Test
+    func everyKeyStaysFoundThroughSettlingAndForgettingThousandsOfReservations() async throws {
+        let fixture = StoreFixture(.sqlite)
+        defer { try? FileManager.default.removeItem(atPath: fixture.directory) }
+        let start = StoreFixture.now
+        let store = try SQLiteLedgerStore.open(directory: fixture.directory, now: start)
+        let account = try await StoreFixture.account(in: store, value: "100000", maxCalls: 10_000)
+        let keys = (0..<3_000).map { "nas-\($0 % 7)/call-\($0)" }
+        for (index, key) in keys.enumerated() {
+            let request = ReservationRequest(key: key, pin: account.pin, amount: Int64(1_000 + index), expiresAt: start + 2 * Self.week,
+                                             at: start)
+            guard case .reserved(let reservation) = try await store.reserve(request), reservation.key == key else {
+                Issue.record("\(key) was not reserved")
+                return
+            }
+        }
+        for (index, key) in keys.enumerated() where index % 3 == 0 {
+            _ = try await store.commit(key: key, cost: 500, details: "{}", at: start + 60)
+        }
+        for (index, key) in keys.enumerated() where index % 3 == 1 { _ = try await store.release(key: key, at: start + 90) }
+        let expected: (Int) -> ReservationState = { [.committed, .released, .open][$0 % 3] }
+
+        let settledAt = start + LedgerBook.wholeReservationMemorySeconds + 600
+        _ = try await store.releaseExpired(now: settledAt)
+        for (index, key) in keys.enumerated() {
+            let reservation = try await store.reservation(key: key)
+            #expect(reservation.key == key && reservation.amount == Int64(1_000 + index) && reservation.state == expected(index))
+        }
+        // New calls after the settling land beside the kept rows, and a retried one gets its first answer.
+        for index in 0..<500 {
+            let request = ReservationRequest(key: "late-\(index)", pin: account.pin, amount: 1, expiresAt: start + 2 * Self.week,
+                                             at: settledAt)
+            guard case .reserved = try await store.reserve(request) else {
+                Issue.record("late-\(index) was not reserved")
+                return
+            }
+        }
+        let retried = ReservationRequest(key: keys[2], pin: account.pin, amount: 9, expiresAt: start + 2 * Self.week, at: settledAt)
+        #expect(try await store.reserve(retried) == .reserved(try await store.reservation(key: keys[2])))
+
+        let forgottenAt = start + Self.week + 3_600
+        _ = try await store.releaseExpired(now: forgottenAt)
+        for reopened in [false, true] {
+            let current = reopened ? try SQLiteLedgerStore.open(directory: fixture.directory, now: forgottenAt) : store
+            for (index, key) in keys.enumerated() {
+                if expected(index) == .open {
+                    #expect(try await current.reservation(key: key).amount == Int64(1_000 + index))
+                } else {
+                    await #expect(throws: LedgerError.unknownReservation(key)) { try await current.reservation(key: key) }
+                }
+            }
+            #expect(try await current.openReservations().count == 1_000 + 500)
+            #expect(try await current.reservation(key: "late-499").amount == 1)
+            #expect(try await current.check().problems.isEmpty)
+            await current.close()
+        }
+    }
 }
