@@ -35,9 +35,14 @@ public final class DeferredDurability: Sendable {
     }
 
     /// Runs `body` once everything held is durable (at once when nothing is), on the ledger
-    /// writer's thread or the caller's; with the error if the store failed to write it.
-    public func whenDurable(_ body: @escaping @Sendable (LedgerError?) -> Void) {
-        guard let held = pending.withLock({ $0 }) else { return body(nil) }
+    /// writer's thread or the caller's; with the error if the store failed to write it, and the
+    /// round of callbacks it runs in (`DurableRound.atEnd`).
+    public func whenDurable(_ body: @escaping @Sendable (LedgerError?, DurableRound) -> Void) {
+        guard let held = pending.withLock({ $0 }) else {
+            let round = DurableRound()
+            body(nil, round)
+            return round.end()
+        }
         held.journal.whenDurable(held.ticket, .callback(body))
     }
 

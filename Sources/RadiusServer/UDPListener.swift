@@ -222,11 +222,13 @@ public final class UDPListener: Sendable {
             }
             replies.send(ready, finished: settled)
             guard !waiting.isEmpty else { return }
-            durability.whenDurable { [waiting] failure in
+            durability.whenDurable { [waiting] failure, round in
                 let sent = waiting.compactMap { decision, source in
                     engine.settle(decision, failure: failure).map { DatagramSocket.Datagram(address: source, bytes: $0) }
                 }
-                replies.send(sent, finished: waiting.count)
+                // Every slice this write made durable goes out in one send, after the last of them.
+                replies.outbox.add(sent, finished: waiting.count)
+                round.atEnd(of: replies.outbox) { replies.sendOutbox() }
             }
         }
 
@@ -244,6 +246,31 @@ public final class UDPListener: Sendable {
         let flight: Flight
         let engine: RadiusEngine
         let listener: Listener
+        let outbox = Outbox()
+
+        /// Replies gathered over one round of the ledger writer's callbacks, for one send.
+        final class Outbox: Sendable {
+            private let gathered = Mutex<(datagrams: [DatagramSocket.Datagram], finished: Int)>(([], 0))
+
+            func add(_ datagrams: [DatagramSocket.Datagram], finished: Int) {
+                gathered.withLock { gathered in
+                    gathered.datagrams += datagrams
+                    gathered.finished += finished
+                }
+            }
+
+            func take() -> (datagrams: [DatagramSocket.Datagram], finished: Int) {
+                gathered.withLock { gathered in
+                    defer { gathered = ([], 0) }
+                    return gathered
+                }
+            }
+        }
+
+        func sendOutbox() {
+            let (datagrams, finished) = outbox.take()
+            send(datagrams, finished: finished)
+        }
 
         func send(_ datagrams: [DatagramSocket.Datagram], finished: Int) {
             var unsent: ArraySlice<DatagramSocket.Datagram> = []
