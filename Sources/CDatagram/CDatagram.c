@@ -96,7 +96,7 @@ unsigned int ratel_send_datagrams(int descriptor, const struct ratel_datagram *d
             used += group;
             next += group;
         }
-        int result = sendmmsg(descriptor, messages, planned, 0);
+        int result = sendmmsg(descriptor, messages, planned, MSG_DONTWAIT);
         if (result < 0) {
             if (errno == EINTR) continue;
             // A segmented message refused as a whole (EIO: no checksum offload on the route, or
@@ -147,7 +147,7 @@ unsigned int ratel_send_datagrams(int descriptor, const struct ratel_datagram *d
     *error = 0;
     for (unsigned int sent = 0; sent < count; sent++) {
         const struct ratel_datagram *datagram = &datagrams[sent];
-        while (sendto(descriptor, datagram->bytes, datagram->length, 0, datagram->address, datagram->address_length) < 0) {
+        while (sendto(descriptor, datagram->bytes, datagram->length, MSG_DONTWAIT, datagram->address, datagram->address_length) < 0) {
             if (errno == EINTR) continue;
             *error = errno;
             return sent;
@@ -156,3 +156,44 @@ unsigned int ratel_send_datagrams(int descriptor, const struct ratel_datagram *d
     return count;
 }
 #endif
+
+enum { largest_receive = 64 };
+
+int ratel_receive_datagrams(int descriptor, struct ratel_received *received, unsigned int count, void *buffer,
+                            size_t slot_size, int *error) {
+    struct mmsghdr messages[largest_receive];
+    struct iovec vectors[largest_receive];
+    if (count > largest_receive) count = largest_receive;
+    for (unsigned int i = 0; i < count; i++) {
+        vectors[i].iov_base = (char *)buffer + (size_t)i * slot_size;
+        vectors[i].iov_len = slot_size;
+        memset(&messages[i], 0, sizeof(messages[i]));
+        messages[i].msg_hdr.msg_name = &received[i].source;
+        messages[i].msg_hdr.msg_namelen = sizeof(received[i].source);
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    int arrived;
+#if defined(__linux__)
+    do {
+        arrived = recvmmsg(descriptor, messages, count, MSG_WAITFORONE, NULL);
+    } while (arrived < 0 && errno == EINTR);
+#else
+    do {
+        ssize_t length = recvmsg(descriptor, &messages[0].msg_hdr, 0);
+        arrived = length < 0 ? -1 : 1;
+        if (length >= 0) messages[0].msg_len = (unsigned int)length;
+    } while (arrived < 0 && errno == EINTR);
+#endif
+    if (arrived < 0) {
+        *error = errno;
+        return -1;
+    }
+    for (int i = 0; i < arrived; i++) {
+        size_t length = messages[i].msg_len;
+        received[i].length = length > slot_size ? slot_size : length;
+        received[i].source_length = messages[i].msg_hdr.msg_namelen;
+    }
+    *error = 0;
+    return arrived;
+}

@@ -2,10 +2,9 @@ import CDatagram
 import Glibc
 import NIOCore
 
-/// A UDP socket bound here and then handed to SwiftNIO for reading, whose descriptor the
-/// listener keeps so that replies can be sent from the thread that has them (the ledger's
-/// writer, once a group is durable) in one `sendmmsg`, instead of a hop to the event loop and
-/// its write queue for every group. Sending on a UDP socket from several threads is safe.
+/// A UDP socket, read by a `DatagramReceiver`; replies are sent from the thread that has them
+/// (the ledger's writer, once a group is durable) in one `sendmmsg`. Sending on a UDP socket
+/// from several threads is safe.
 struct DatagramSocket: Sendable {
     let descriptor: Int32
     /// Same-sized replies to one NAS leave as one segmented message (UDP GSO): a burst of
@@ -17,7 +16,7 @@ struct DatagramSocket: Sendable {
         segmentsReplies = ratel_can_segment(descriptor) != 0
     }
 
-    /// Creates and binds the socket; NIO owns it (and closes it) once a channel is made of it.
+    /// Creates and binds the socket; the listener closes it.
     /// With `sharingPort`, several sockets bind the same port and the kernel spreads datagrams
     /// over them by source address and port (`SO_REUSEPORT`).
     static func bind(_ address: SocketAddress, receiveBufferBytes: Int, sendBufferBytes: Int,
@@ -71,6 +70,23 @@ struct DatagramSocket: Sendable {
         return withUnsafeBytes(of: storage) { Int($0[2]) << 8 | Int($0[3]) }
     }
 
+    /// Makes reads wait for a datagram, at most `timeoutMilliseconds` at a time (sends still
+    /// never wait: they ask not to).
+    func waitForReads(timeoutMilliseconds: Int) throws {
+        let flags = fcntl(descriptor, F_GETFL)
+        guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0 else { throw IOError(errnoCode: errno, reason: "fcntl") }
+        var timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: (timeoutMilliseconds % 1000) * 1000)
+        guard setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
+            throw IOError(errnoCode: errno, reason: "setsockopt")
+        }
+    }
+
+    /// Waits up to `milliseconds` for room in the send buffer; says whether there is.
+    func waitWritable(milliseconds: Int32) -> Bool {
+        var watched = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+        return poll(&watched, 1, milliseconds) == 1 && watched.revents & Int16(POLLOUT) != 0
+    }
+
     private static func option(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws {
         var value = value
         guard setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
@@ -85,7 +101,7 @@ struct DatagramSocket: Sendable {
     }
 
     /// Sends what it can now; returns the datagrams it could not send because the socket's send
-    /// buffer is full (the caller queues those on the channel), and reports each one refused.
+    /// buffer is full, and reports each one refused.
     func send(_ datagrams: [Datagram], refused: (Int32) -> Void) -> ArraySlice<Datagram> {
         var remaining = datagrams[...]
         while !remaining.isEmpty {

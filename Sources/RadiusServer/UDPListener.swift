@@ -1,17 +1,18 @@
 import CoreMetrics
 import Ledger
 public import NIOCore
-import NIOPosix
+import Foundation
 import Synchronization
 public import RadiusProtocol
 
-/// A RADIUS port on UDP (see `DatagramHandler` for how requests are spread over tasks); the
-/// reply goes back from the socket the request came in on.
+/// A RADIUS port on UDP (see `Dispatcher` for how requests are spread over tasks); the reply
+/// goes back from the socket the request came in on.
 /// Shutdown stops taking new datagrams, waits for the ones in flight, then closes the socket.
 public final class UDPListener: Sendable {
     public let listener: Listener
     public let localAddress: SocketAddress
-    private let channels: [any Channel]
+    private let sockets: [DatagramSocket]
+    private let receivers: [DatagramReceiver]
     private let flight: Flight
 
     final class Flight: Sendable {
@@ -28,15 +29,14 @@ public final class UDPListener: Sendable {
         init(limit: Int) { self.limit = limit }
     }
 
-    private init(listener: Listener, channels: [any Channel], flight: Flight) throws {
+    private init(listener: Listener, localAddress: SocketAddress, sockets: [DatagramSocket], receivers: [DatagramReceiver],
+                 flight: Flight) {
         self.listener = listener
-        self.channels = channels
+        self.localAddress = localAddress
+        self.sockets = sockets
+        self.receivers = receivers
         self.flight = flight
-        guard let local = channels.first?.localAddress else { throw ConfigurationError("the \(listener.rawValue) socket has no local address") }
-        localAddress = local
     }
-
-    static let messagesPerRead = 32
 
     /// How the kernel deals a listen address's datagrams out to its sockets, one per event loop.
     public enum Spreading: String, Sendable, CaseIterable {
@@ -48,66 +48,52 @@ public final class UDPListener: Sendable {
         case identifier
     }
 
-    /// Binds one socket per event loop of `group`, all on the same port: the kernel deals
-    /// datagrams out to them as `spreading` says, and each loop decides its own.
+    /// Binds one socket per event loop of `group`, all on the same port, each read by a thread
+    /// of its own (`DatagramReceiver`): the kernel deals datagrams out to them as `spreading`
+    /// says, and each decides its own.
     public static func bind(host: String, port: Int, listener: Listener, engine: RadiusEngine, group: any EventLoopGroup,
                             receiveBufferBytes: Int = 4 << 20, maxInFlight: Int = 8192,
                             spreading: Spreading = .source) async throws -> UDPListener {
         let flight = Flight(limit: maxInFlight)
         var address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         if port != 0 { try DatagramSocket.ensureFree(address) }
-        var channels: [any Channel] = []
-        let loops = Array(group.makeIterator())
+        var sockets: [DatagramSocket] = []
+        var receivers: [DatagramReceiver] = []
+        let count = Array(group.makeIterator()).count
         do {
-            for loop in loops {
+            for index in 0..<count {
                 // Replies leave from the writer in bursts as large as the reads: the same room both ways.
                 let socket = try DatagramSocket.bind(address, receiveBufferBytes: receiveBufferBytes,
                                                      sendBufferBytes: receiveBufferBytes, sharingPort: true)
+                sockets.append(socket)
                 // The first socket of an ephemeral listener picks the port the others join.
                 if address.port == 0 {
                     guard let chosen = socket.boundPort else { throw IOError(errnoCode: errno, reason: "getsockname") }
                     address.port = chosen
                 }
                 // A reuseport group's program covers the sockets that join it later as well.
-                if channels.isEmpty, spreading == .identifier {
-                    do { try socket.spreadByIdentifier(over: loops.count) } catch {
-                        close(socket.descriptor)
-                        throw error
-                    }
-                }
-                let received = engine.metrics.received(listener.rawValue, address: Self.endpoint(address), loop: channels.count)
-                channels.append(try await channel(on: loop, socket, listener: listener, engine: engine, flight: flight,
-                                                  received: received))
+                if index == 0, spreading == .identifier { try socket.spreadByIdentifier(over: count) }
+                let received = engine.metrics.received(listener.rawValue, address: Self.endpoint(address), loop: index)
+                let replies = Replies(socket: socket, flight: flight, engine: engine, listener: listener)
+                let dispatcher = Dispatcher(engine: engine, listener: listener, replies: replies, received: received)
+                receivers.append(try DatagramReceiver(socket: socket, name: "ratel-\(listener.rawValue)-\(index)",
+                                                      deliver: dispatcher.dispatch) { _ in
+                    // A failed receive (ICMP unreachable reported on the socket) is not fatal.
+                    engine.metrics.drop(listener.rawValue, nas: "any", reason: "socket_error")
+                })
             }
         } catch {
-            for channel in channels { try? await channel.close() }
+            for receiver in receivers { receiver.stop() }
+            for socket in sockets { close(socket.descriptor) }
             throw error
         }
-        return try UDPListener(listener: listener, channels: channels, flight: flight)
+        return UDPListener(listener: listener, localAddress: address, sockets: sockets, receivers: receivers, flight: flight)
     }
 
     /// "192.0.2.1:1812" or "[2001:db8::1]:1812", as the start-up lines and the metrics name it.
     public static func endpoint(_ address: SocketAddress) -> String {
         let host = address.ipAddress ?? "?"
         return (host.contains(":") ? "[\(host)]" : host) + ":\(address.port ?? 0)"
-    }
-
-    private static func channel(on loop: any EventLoop, _ socket: DatagramSocket, listener: Listener, engine: RadiusEngine,
-                                flight: Flight, received: Counter) async throws -> any Channel {
-        // A vector read splits one buffer evenly between its messages, so the buffer holds a whole
-        // largest datagram (plus one octet, to see an oversized one) for each of them.
-        try await DatagramBootstrap(group: loop)
-            .channelOption(ChannelOptions.recvAllocator,
-                           value: FixedSizeRecvByteBufferAllocator(capacity: (RadiusPacket.maximumLength + 1) * Self.messagesPerRead))
-            .channelOption(ChannelOptions.datagramVectorReadMessageCount, value: Self.messagesPerRead)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let replies = Replies(channel: channel, socket: socket, flight: flight, engine: engine, listener: listener)
-                    try channel.pipeline.syncOperations.addHandler(DatagramHandler(engine: engine, listener: listener, replies: replies,
-                                                                                   received: received))
-                }
-            }
-            .withBoundSocket(socket.descriptor).get()
     }
 
     /// Stops taking requests, lets those in flight finish (up to `timeoutSeconds`), and closes.
@@ -122,26 +108,30 @@ public final class UDPListener: Sendable {
         while flight.senders.load(ordering: .sequentiallyConsistent) % Flight.closing != 0 {
             try? await Task.sleep(for: .milliseconds(1))
         }
-        for channel in channels { try? await channel.close() }
+        let receivers = receivers
+        // Each stops within its wait for datagrams, on a thread that may block meanwhile.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                for receiver in receivers { receiver.stop() }
+                done.resume()
+            }
+        }
+        for socket in sockets { close(socket.descriptor) }
     }
 
     /// Takes a read's worth of datagrams at a time. With a store that decides in memory, the
-    /// event loop decides the read itself, in slices of at most 8 datagrams (`Task.immediate`:
-    /// nothing on that path suspends, so no hop to the pool and back), and each slice's replies
-    /// go out in one `sendmmsg` once its ledger write is durable; a slice's write starts while
-    /// the loop decides the next. The loops share the work through their sockets (`bind`).
+    /// reading thread decides the read itself, in slices of at most 8 datagrams (`Task.immediate`:
+    /// nothing on that path suspends, so no hop to the pool and back), and the replies of every
+    /// slice one ledger write made durable go out in one `sendmmsg`; a write starts while the
+    /// thread decides the next slices. The threads share the work through their sockets (`bind`).
     /// With any other store each datagram gets its own task, so a slow database round trip
     /// never holds up the rest.
-    final class DatagramHandler: ChannelInboundHandler {
-        typealias InboundIn = AddressedEnvelope<ByteBuffer>
-        typealias OutboundOut = AddressedEnvelope<ByteBuffer>
-
+    final class Dispatcher: Sendable {
         let engine: RadiusEngine
         let listener: Listener
         let replies: Replies
         let batching: Bool
         let received: Counter
-        private var batch: [AddressedEnvelope<ByteBuffer>] = []
         static let largestSlice = 8
 
         init(engine: RadiusEngine, listener: Listener, replies: Replies, received: Counter) {
@@ -152,13 +142,7 @@ public final class UDPListener: Sendable {
             batching = engine.store.decidesInMemory
         }
 
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            batch.append(unwrapInboundIn(data))
-        }
-
-        func channelReadComplete(context: ChannelHandlerContext) {
-            defer { context.fireChannelReadComplete() }
-            guard !batch.isEmpty else { return }
+        func dispatch(_ batch: [ReceivedDatagram]) {
             let arrived = batch.count
             received.increment(by: arrived)
             let flight = replies.flight
@@ -172,28 +156,26 @@ public final class UDPListener: Sendable {
             for _ in admitted..<arrived {
                 engine.metrics.drop(listener.rawValue, nas: "any", reason: "overloaded_or_stopping")
             }
-            let work = Array(batch.prefix(admitted))
-            batch.removeAll(keepingCapacity: true)
             let replies = self.replies
             let engine = self.engine
             let listener = self.listener
             if batching {
-                for start in stride(from: 0, to: work.count, by: Self.largestSlice) {
-                    let part = Array(work[start..<min(start + Self.largestSlice, work.count)])
-                    Task.immediate { await DatagramHandler.answer(part, engine: engine, listener: listener, replies: replies) }
+                for start in stride(from: 0, to: admitted, by: Self.largestSlice) {
+                    let part = batch[start..<min(start + Self.largestSlice, admitted)]
+                    Task.immediate { await Dispatcher.answer(part, engine: engine, listener: listener, replies: replies) }
                 }
             } else {
-                for envelope in work {
+                for datagram in batch.prefix(admitted) {
                     Task {
-                        let reply = await engine.handle(envelope.data.readableBytesView, from: envelope.remoteAddress, on: listener)
-                        replies.send(reply.map { [DatagramSocket.Datagram(address: envelope.remoteAddress, bytes: $0)] } ?? [],
+                        let reply = await engine.handle(datagram.bytes, from: datagram.source, on: listener)
+                        replies.send(reply.map { [DatagramSocket.Datagram(address: datagram.source, bytes: $0)] } ?? [],
                                      finished: 1)
                     }
                 }
             }
         }
 
-        private static func answer(_ batch: [AddressedEnvelope<ByteBuffer>], engine: RadiusEngine, listener: Listener,
+        private static func answer(_ batch: ArraySlice<ReceivedDatagram>, engine: RadiusEngine, listener: Listener,
                                    replies: Replies) async {
             var ready: [DatagramSocket.Datagram] = []
             var waiting: [(RadiusEngine.Decision, SocketAddress)] = []
@@ -202,10 +184,10 @@ public final class UDPListener: Sendable {
             let durability = DeferredDurability()
             var settled = 0
             await DeferredDurability.$current.withValue(durability) {
-                for envelope in batch {
-                    let source = envelope.remoteAddress
+                for datagram in batch {
+                    let source = datagram.source
                     let holds = durability.holds
-                    guard let decision = await engine.decide(envelope.data.readableBytesView, from: source, on: listener,
+                    guard let decision = await engine.decide(datagram.bytes, from: source, on: listener,
                                                              sharedDeferral: true) else {
                         settled += 1
                         continue
@@ -231,22 +213,21 @@ public final class UDPListener: Sendable {
                 round.atEnd(of: replies.outbox) { replies.sendOutbox() }
             }
         }
-
-        func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            // A failed receive (ICMP unreachable reported on the socket, a truncated datagram) is not fatal.
-            engine.metrics.drop(listener.rawValue, nas: "any", reason: "socket_error")
-        }
     }
 
     /// Sends replies from whichever thread has them, straight on the socket; only what the
     /// socket cannot take at once (its send buffer full) goes through the channel's loop.
+    /// Sends replies from whichever thread has them, straight on the socket; what the socket
+    /// cannot take at once (its send buffer full) waits for room, a little, on the same thread.
     struct Replies: Sendable {
-        let channel: any Channel
         let socket: DatagramSocket
         let flight: Flight
         let engine: RadiusEngine
         let listener: Listener
         let outbox = Outbox()
+        /// How long a send waits for room in a full send buffer before the replies are dropped
+        /// (the NAS retransmits; a retransmission gets the cached reply).
+        static let sendPatienceMilliseconds: Int32 = 1000
 
         /// Replies gathered over one round of the ledger writer's callbacks, for one send.
         final class Outbox: Sendable {
@@ -273,25 +254,21 @@ public final class UDPListener: Sendable {
         }
 
         func send(_ datagrams: [DatagramSocket.Datagram], finished: Int) {
-            var unsent: ArraySlice<DatagramSocket.Datagram> = []
             if !datagrams.isEmpty {
                 let senders = flight.senders.add(1, ordering: .sequentiallyConsistent).newValue
                 if senders < Flight.closing {
                     var refused = 0
-                    unsent = socket.send(datagrams) { _ in refused += 1 }
+                    var unsent = socket.send(datagrams) { _ in refused += 1 }
+                    let deadline = NIODeadline.now() + .milliseconds(Int64(Self.sendPatienceMilliseconds))
+                    while !unsent.isEmpty, NIODeadline.now() < deadline, socket.waitWritable(milliseconds: 10) {
+                        unsent = socket.send(Array(unsent)) { _ in refused += 1 }
+                    }
                     for _ in 0..<refused { engine.metrics.drop(listener.rawValue, nas: "any", reason: "send_error") }
+                    for _ in unsent { engine.metrics.drop(listener.rawValue, nas: "any", reason: "send_buffer_full") }
                 }
                 flight.senders.subtract(1, ordering: .sequentiallyConsistent)
             }
             if finished > 0 { flight.state.withLock { $0.inFlight -= finished } }
-            guard !unsent.isEmpty else { return }
-            let channel = channel
-            channel.eventLoop.execute { [unsent] in
-                for datagram in unsent {
-                    channel.write(AddressedEnvelope(remoteAddress: datagram.address, data: ByteBuffer(bytes: datagram.bytes)), promise: nil)
-                }
-                channel.flush()
-            }
         }
     }
 }

@@ -29,4 +29,17 @@ int ratel_spread_by_identifier(int descriptor, unsigned int sockets);
 unsigned int ratel_send_datagrams(int descriptor, const struct ratel_datagram *datagrams, unsigned int count,
                                   int segment, int *error);
 
+/// Where one received datagram landed: its length (the slot's size when it was larger) and its source.
+struct ratel_received {
+    size_t length;
+    struct sockaddr_storage source;
+    socklen_t source_length;
+};
+
+/// Receives up to `count` datagrams on `descriptor` in one recvmmsg, the i-th into the `slot_size`
+/// octets at `buffer + i * slot_size`, waiting (on a blocking socket, up to its SO_RCVTIMEO) for the
+/// first only. Returns how many arrived, or -1 with `*error` set (EAGAIN: none within the timeout).
+int ratel_receive_datagrams(int descriptor, struct ratel_received *received, unsigned int count, void *buffer,
+                            size_t slot_size, int *error);
+
 #endif
