@@ -13,7 +13,7 @@ struct ServeConfiguration {
     var metricsListen = "127.0.0.1:9812"
     var receiveBufferBytes = 4 << 20
     var maxInFlight = 8192
-    /// Event loops, each with a socket of its own on every listen address; nil: one per core.
+    /// Sockets per listen address, each read by a thread of its own (and as many event loops for the rest); nil: one per core.
     var eventLoops: Int?
     var spreading = UDPListener.Spreading.source
     var duplicateLifetimeSeconds = 10
