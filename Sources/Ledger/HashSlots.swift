@@ -8,7 +8,9 @@ import Glibc
 /// reads one line of slots, and compares keys only where a full hash matches: in effect, only
 /// the row it was looking for, which the caller reads next anyway.
 ///
-/// Linear probing at most half full: a miss reads some three slots, side by side. Removal
+/// Linear probing at most three quarters full, as a `Dictionary` grows, so a table grows after
+/// as many keys as the dictionary did (a growth rehashes every key at once, with every request
+/// waiting): a miss then reads from one to a few lines of slots, side by side. Removal
 /// shifts the following slots back instead of leaving markers, so probes stay short however
 /// many keys come and go.
 ///
@@ -42,7 +44,7 @@ struct HashSlots: Sendable {
     /// Makes room for `count` keys without growing.
     mutating func reserveCapacity(_ count: Int) {
         var size = 8
-        while size < count * 2 { size *= 2 }
+        while size * 3 < count * 4 { size *= 2 }
         if size > storage.size { rebuild(size: size) }
     }
 
@@ -73,7 +75,7 @@ struct HashSlots: Sendable {
             return
         }
         var position = probe.position
-        if (count + 1) * 2 > storage.size {
+        if (count + 1) * 4 > storage.size * 3 {
             rebuild(size: max(8, storage.size * 2))
             position = vacancy(for: probe.hash)
         }
@@ -129,8 +131,8 @@ struct HashSlots: Sendable {
     }
 }
 
-/// Slots in an anonymous mapping (zero-filled, so every slot starts empty), aligned to and
-/// advised for 2 MiB pages once the table is that large.
+/// Slots in an anonymous mapping (zero: every slot starts empty), aligned to and advised for
+/// 2 MiB pages once the table is that large.
 private final class SlotStorage: @unchecked Sendable {
     // Unchecked: `HashSlots` changes the slots only through a reference it holds alone.
     let slots: UnsafeMutablePointer<HashSlots.Slot>
@@ -160,6 +162,10 @@ private final class SlotStorage: @unchecked Sendable {
             start = mapped + ((Self.hugePage - address % Self.hugePage) % Self.hugePage)
             _ = madvise(start, bytes, MADV_HUGEPAGE)
         }
+        // Faulted in now (the table is made at start, or grows, under a stall anyway), not by the
+        // first look-ups: for an advised range the kernel may compact memory to find a huge page
+        // at the fault, tens of milliseconds with every request waiting (seen at half peak).
+        start.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         slots = start.bindMemory(to: HashSlots.Slot.self, capacity: size)
     }
 
