@@ -38,11 +38,7 @@ public final class DeferredDurability: Sendable {
     /// writer's thread or the caller's; with the error if the store failed to write it, and the
     /// round of callbacks it runs in (`DurableRound.atEnd`).
     public func whenDurable(_ body: @escaping @Sendable (LedgerError?, DurableRound) -> Void) {
-        guard let held = pending.withLock({ $0 }) else {
-            let round = DurableRound()
-            body(nil, round)
-            return round.end()
-        }
+        guard let held = pending.withLock({ $0 }) else { return DurableRound.run { body(nil, $0) } }
         held.journal.whenDurable(held.ticket, .callback(body))
     }
 

@@ -95,11 +95,7 @@ final class GroupCommit: Sendable {
             wakeIfSleeping(&state)
             return nil
         }
-        if let outcome {
-            let round = DurableRound()
-            waiter.resume(outcome, in: round)
-            round.end()
-        }
+        if let outcome { DurableRound.run { waiter.resume(outcome, in: $0) } }
     }
 
     /// Writes what is pending and stops the writer.
@@ -137,9 +133,9 @@ final class GroupCommit: Sendable {
                 state.waiters.removeAll { $0.ticket <= upTo }
                 return ready
             }
-            let round = DurableRound()
-            for (_, waiter) in ready { waiter.resume(nil, in: round) }
-            round.end()
+            DurableRound.run { round in
+                for (_, waiter) in ready { waiter.resume(nil, in: round) }
+            }
             if closing {
                 stopped.signal()
                 return
@@ -155,9 +151,9 @@ final class GroupCommit: Sendable {
             defer { state.waiters = [] }
             return state.waiters
         }
-        let round = DurableRound()
-        for (_, waiter) in waiters { waiter.resume(error, in: round) }
-        round.end()
+        DurableRound.run { round in
+            for (_, waiter) in waiters { waiter.resume(error, in: round) }
+        }
     }
 }
 
@@ -168,17 +164,19 @@ final class GroupCommit: Sendable {
 public final class DurableRound {
     private var endings: [(owner: ObjectIdentifier, body: () -> Void)] = []
 
-    init() {}
+    private init() {}
+
+    /// Runs `callbacks` as one round, then what they left to its end.
+    static func run(_ callbacks: (DurableRound) -> Void) {
+        let round = DurableRound()
+        callbacks(round)
+        for ending in round.endings { ending.body() }
+    }
 
     /// Runs `body` when the round's callbacks have all run; of the bodies one `owner` leaves, the first.
     public func atEnd(of owner: AnyObject, _ body: @escaping () -> Void) {
         let id = ObjectIdentifier(owner)
         guard !endings.contains(where: { $0.owner == id }) else { return }
         endings.append((id, body))
-    }
-
-    func end() {
-        for ending in endings { ending.body() }
-        endings = []
     }
 }

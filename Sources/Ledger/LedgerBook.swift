@@ -127,12 +127,16 @@ public struct LedgerBook: Sendable {
     }
 
     func id(ofPin pin: String) -> Int64? {
-        pins.probe(pin.hashValue) { accounts[$0].pin == pin }.value.map { firstAccountID + Int64($0) }
+        probe(pin: pin).value.map { firstAccountID + Int64($0) }
+    }
+
+    private func probe(pin: String) -> HashSlots.Probe {
+        pins.probe(pin.hashValue) { accounts[$0].pin == pin }
     }
 
     /// Files the account at `offset` under its PIN; false, changing nothing, if the PIN is taken.
     mutating func filePin(_ pin: String, offset: Int) -> Bool {
-        let probe = pins.probe(pin.hashValue) { accounts[$0].pin == pin }
+        let probe = probe(pin: pin)
         guard probe.value == nil else { return false }
         pins.insert(offset, at: probe)
         return true

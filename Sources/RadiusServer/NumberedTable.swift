@@ -89,14 +89,13 @@ struct NumberedTable<Value> {
     /// Changes, files (nil to a value) or removes (a value to nil) what is under `number`.
     mutating func update<Result>(_ number: Int64, _ body: (inout Value?) -> Result) -> Result {
         let (index, row) = Self.place(number)
-        guard chunks[index] != nil else {
+        guard let chunk = chunks[index] else {
             // No chunk: make one only if the body files something.
             var value: Value? = nil
             let result = body(&value)
             if let value { _ = insertNew(number, value) }
             return result
         }
-        let chunk = chunk(index)
         var value = chunk.take(row)
         let before = value == nil ? 0 : 1
         let result = body(&value)

@@ -38,20 +38,20 @@ public final class UDPListener: Sendable {
         self.flight = flight
     }
 
-    /// How the kernel deals a listen address's datagrams out to its sockets, one per event loop.
+    /// How the kernel deals a listen address's datagrams out to its sockets, one per reading thread.
     public enum Spreading: String, Sendable, CaseIterable {
-        /// By source address and port: each NAS port stays with one loop, with no contention
-        /// between loops over one NAS's calls. A NAS sending from one port gets one core.
+        /// By source address and port: each NAS port stays with one thread, with no contention
+        /// between threads over one NAS's calls. A NAS sending from one port gets one core.
         case source
-        /// By RADIUS Identifier: one NAS port keeps every loop busy; a retransmission (same
-        /// Identifier) still goes to the loop that has the original.
+        /// By RADIUS Identifier: one NAS port keeps every thread busy; a retransmission (same
+        /// Identifier) still goes to the thread that has the original.
         case identifier
     }
 
-    /// Binds one socket per event loop of `group`, all on the same port, each read by a thread
-    /// of its own (`DatagramReceiver`): the kernel deals datagrams out to them as `spreading`
-    /// says, and each decides its own.
-    public static func bind(host: String, port: Int, listener: Listener, engine: RadiusEngine, group: any EventLoopGroup,
+    /// Binds `threads` sockets, all on the same port, each read by a thread of its own
+    /// (`DatagramReceiver`): the kernel deals datagrams out to them as `spreading` says, and
+    /// each decides its own.
+    public static func bind(host: String, port: Int, listener: Listener, engine: RadiusEngine, threads: Int,
                             receiveBufferBytes: Int = 4 << 20, maxInFlight: Int = 8192,
                             spreading: Spreading = .source) async throws -> UDPListener {
         let flight = Flight(limit: maxInFlight)
@@ -59,7 +59,7 @@ public final class UDPListener: Sendable {
         if port != 0 { try DatagramSocket.ensureFree(address) }
         var sockets: [DatagramSocket] = []
         var receivers: [DatagramReceiver] = []
-        let count = Array(group.makeIterator()).count
+        let count = max(1, threads)
         do {
             for index in 0..<count {
                 // Replies leave from the writer in bursts as large as the reads: the same room both ways.

@@ -113,14 +113,15 @@ struct ServeRunner {
                                   logger: logger, clock: clock)
         try await engine.recoverLiveCalls()
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.eventLoops ?? Self.defaultEventLoops(store))
+        let threads = settings.eventLoops ?? Self.defaultEventLoops(store)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         var listeners: [UDPListener] = []
         for (listener, addresses) in [(Listener.authentication, settings.authListen), (.accounting, settings.acctListen)] {
             for address in addresses {
                 guard let hostPort = HostPort(address) else { continue }
                 do {
                     listeners.append(try await UDPListener.bind(host: hostPort.host, port: hostPort.port, listener: listener,
-                                                                engine: engine, group: group,
+                                                                engine: engine, threads: threads,
                                                                 receiveBufferBytes: settings.receiveBufferBytes,
                                                                 maxInFlight: settings.maxInFlight, spreading: settings.spreading))
                 } catch {
