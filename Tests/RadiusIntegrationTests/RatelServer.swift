@@ -94,8 +94,15 @@ final class RatelServer {
         process.standardOutput = out
         process.standardError = err
         let output = self.output
-        out.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
-        err.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
+        for pipe in [out, err] {
+            pipe.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                // At the end of the output the handler goes before the handle can: left in place,
+                // libdispatch kept watching a descriptor closed (and perhaps reused) once the pipe
+                // was released, and the test process crashed in its event loop (seen once in CI).
+                if data.isEmpty { handle.readabilityHandler = nil } else { output.append(data) }
+            }
+        }
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         while !output.value.contains("ratel: clients:") {
