@@ -80,7 +80,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         journal = GroupCommit(name: "ratel-ledger-writer") { records in
             var written: [(accountID: Int64, sealed: Data)] = []
             let large = WriterCache.isLarge(records)
-            try pool.writeWithoutTransaction { db in
+            try checkpointer.whileWriting { try pool.writeWithoutTransaction { db in
                 if large { try WriterCache.use(WriterCache.largeKiB, on: db) }
                 // The size is a matter of speed only; the group is committed whether or not it shrinks.
                 defer { if large { try? WriterCache.use(WriterCache.servingKiB, on: db) } }
@@ -95,7 +95,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                     if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
                     throw error
                 }
-            }
+            } }
             // Only once stored: a password nobody could read back after a crash is never checked.
             if !written.isEmpty { passwords.store { store in for (id, sealed) in written { store(id, sealed) } } }
         }

@@ -1,6 +1,7 @@
 internal import GRDB
 import Foundation
 import Logging
+import Synchronization
 
 /// Copies the write-ahead log back into the database file from a connection and a thread of its
 /// own. SQLite's automatic checkpoint runs inside the commit that crosses its threshold, that is
@@ -8,11 +9,21 @@ import Logging
 /// commits a second also wrote pages back and fsynced the database file while replies waited on
 /// them (PAP at half the benchmark's peak: p99 7.7 and 10.0 ms that way, 3.7 and 4.6 ms with
 /// this). A passive checkpoint takes no writer lock, so commits go on while it runs; the
-/// writer's own automatic checkpoint stays as a backstop at `backstopPages`, for when these
-/// cannot keep up (a log written without pause is never wholly copied back) or fail.
+/// writer's own automatic checkpoint stays as a backstop at `backstopPages`, for when these fail.
+///
+/// Copying back is not enough to keep the log small: SQLite starts it again from the top only
+/// when a write begins with every frame copied back, and with commits every millisecond a
+/// passive checkpoint never catches up. The log then grew to the backstop, whose checkpoint ran
+/// on the writer, a 20 ms fdatasync of the database file with every reply waiting (the
+/// benchmark's half-peak p99). So once the log passes `restartFrames`, a second checkpoint copies
+/// the few frames the first one could not while the writer waits at `writers`, and the next
+/// commit starts the log again.
 final class WALCheckpointer: Sendable {
     static let backstopPages = 16_384
+    static let restartFrames = 4_096
     private let connection: DatabaseQueue
+    /// Held by the group-commit writer around each write, and by the catching-up checkpoint.
+    private let writers = Mutex(())
     private let stop = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
@@ -33,7 +44,12 @@ final class WALCheckpointer: Sendable {
                 // the backstop; the log itself is durable either way, but it keeps growing, so
                 // the operator hears of it.
                 do {
-                    _ = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                    let log = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                    if log.walFrameCount >= Self.restartFrames {
+                        try writers.withLock { _ in
+                            _ = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                        }
+                    }
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
                     continue  // the writer's backstop checkpoint is running: nothing is wrong
                 } catch {
@@ -44,6 +60,11 @@ final class WALCheckpointer: Sendable {
         }
         thread.name = "ratel-ledger-checkpoint"
         thread.start()
+    }
+
+    /// Runs a write of the group-commit writer; a catching-up checkpoint never overlaps one.
+    func whileWriting(_ write: () throws -> Void) throws {
+        try writers.withLock { _ in try write() }
     }
 
     /// Checkpoints run 20 times a second: a persistent failure is logged once a minute, with
