@@ -21,6 +21,8 @@ import Synchronization
 final class WALCheckpointer: Sendable {
     static let backstopPages = 16_384
     static let restartFrames = 4_096
+    static let catchUpPasses = 4
+    static let framesLeftForTheWriter = 8
     private let connection: DatabaseQueue
     /// Held by the group-commit writer around each write, and by the catching-up checkpoint.
     private let writers = Mutex(())
@@ -44,8 +46,16 @@ final class WALCheckpointer: Sendable {
                 // the backstop; the log itself is durable either way, but it keeps growing, so
                 // the operator hears of it.
                 do {
-                    let log = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                    var log = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
                     if log.walFrameCount >= Self.restartFrames {
+                        // Each pass copies what came in during the one before, and the writer
+                        // waits only for the last few frames: their copy and the database file's
+                        // fsync (random pages, so milliseconds where the log's own fsync is 0.1).
+                        for _ in 0..<Self.catchUpPasses {
+                            let previous = log.walFrameCount
+                            log = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                            if log.walFrameCount - previous <= Self.framesLeftForTheWriter { break }
+                        }
                         try writers.withLock { _ in
                             _ = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
                         }
