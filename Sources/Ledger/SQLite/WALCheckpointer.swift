@@ -15,9 +15,9 @@ import Synchronization
 /// when a write begins with every frame copied back, and with commits every millisecond a
 /// passive checkpoint never catches up. The log then grew to the backstop, whose checkpoint ran
 /// on the writer, a 20 ms fdatasync of the database file with every reply waiting (the
-/// benchmark's half-peak p99). So once the log passes `restartFrames`, a second checkpoint copies
-/// the few frames the first one could not while the writer waits at `writers`, and the next
-/// commit starts the log again.
+/// benchmark's half-peak p99). So once the log passes `restartFrames`, checkpoints go on until
+/// few frames are left, a last one copies those while the writer waits at `writers`, and the
+/// next commit starts the log again.
 final class WALCheckpointer: Sendable {
     static let backstopPages = 16_384
     static let restartFrames = 4_096
@@ -46,19 +46,17 @@ final class WALCheckpointer: Sendable {
                 // the backstop; the log itself is durable either way, but it keeps growing, so
                 // the operator hears of it.
                 do {
-                    var log = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                    var log = try copyBack()
                     if log.walFrameCount >= Self.restartFrames {
                         // Each pass copies what came in during the one before, and the writer
                         // waits only for the last few frames: their copy and the database file's
                         // fsync (random pages, so milliseconds where the log's own fsync is 0.1).
                         for _ in 0..<Self.catchUpPasses {
                             let previous = log.walFrameCount
-                            log = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                            log = try copyBack()
                             if log.walFrameCount - previous <= Self.framesLeftForTheWriter { break }
                         }
-                        try writers.withLock { _ in
-                            _ = try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-                        }
+                        try writers.withLock { _ in _ = try copyBack() }
                     }
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
                     continue  // the writer's backstop checkpoint is running: nothing is wrong
@@ -70,6 +68,11 @@ final class WALCheckpointer: Sendable {
         }
         thread.name = "ratel-ledger-checkpoint"
         thread.start()
+    }
+
+    /// A passive checkpoint: the log's frames, and how many of them are now in the database file.
+    private func copyBack() throws -> (walFrameCount: Int, checkpointedFrameCount: Int) {
+        try connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
     }
 
     /// Runs a write of the group-commit writer; a catching-up checkpoint never overlaps one.
