@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "Ledger",
             dependencies: [
-                "RatingEngine",
+                "RatingEngine", "CThreadSlice",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -96,11 +96,13 @@ let package = Package(
         ),
         // Batched UDP sends (sendmmsg), which Swift's Glibc module does not carry.
         .target(name: "CDatagram"),
+        // sched_setattr, which glibc 2.36 does not wrap: short time slices for the threads replies wait on.
+        .target(name: "CThreadSlice"),
         // The RADIUS listeners (SwiftNIO), NAS clients, duplicate cache and the prepaid policy.
         .target(
             name: "RadiusServer",
             dependencies: [
-                "RadiusProtocol", "RatingEngine", "Ledger", "CDatagram",
+                "RadiusProtocol", "RatingEngine", "Ledger", "CDatagram", "CThreadSlice",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
