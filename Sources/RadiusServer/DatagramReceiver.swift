@@ -26,7 +26,8 @@ final class DatagramReceiver: Sendable {
     /// The time slices a reading thread asks the kernel for, its floor (0.1 ms): the thread wakes
     /// for each read and decides it in tens of microseconds, and with the default slice (1.4 ms
     /// on these two-core machines) it could wait that long behind a busy thread first. Trials at
-    /// half the PAP peak: p99 6.1 ms (median of six) against 7.5 ms without (issue 4's notes).
+    /// half the PAP peak: p99 6.1 ms (median of six) against 7.5 ms (of five) without it (issue
+    /// 4's notes).
     static let sliceNanoseconds: UInt64 = 100_000
 
     private let socket: DatagramSocket
