@@ -2,6 +2,7 @@
 #include "CThreadSlice.h"
 #include <errno.h>
 #include <sched.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -18,14 +19,14 @@ struct ratel_sched_attr {
     uint64_t sched_period;
 };
 
-int ratel_request_short_slices(uint64_t nanoseconds) {
+int ratel_request_shortest_slices(void) {
     struct ratel_sched_attr attr;
     memset(&attr, 0, sizeof attr);
     if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0) return errno;
     if (attr.sched_policy != SCHED_OTHER && attr.sched_policy != SCHED_BATCH) return 0;
     attr.size = sizeof attr;
     attr.sched_flags = 0;
-    attr.sched_runtime = nanoseconds;
+    attr.sched_runtime = 100000; /* the kernel's floor for a fair-class slice, in nanoseconds */
     if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) return errno;
     return 0;
 }

@@ -23,12 +23,6 @@ final class DatagramReceiver: Sendable {
     static let messagesPerRead = 32
     /// How often a thread waiting for datagrams looks whether it should stop.
     static let stopCheckMilliseconds = 100
-    /// The time slices a reading thread asks the kernel for, its floor (0.1 ms): the thread wakes
-    /// for each read and decides it in tens of microseconds, and with the default slice (1.4 ms
-    /// on these two-core machines) it could wait that long behind a busy thread first. Trials at
-    /// half the PAP peak: p99 6.1 ms (median of six) against 7.5 ms (of five) without it (issue
-    /// 4's notes).
-    static let sliceNanoseconds: UInt64 = 100_000
 
     private let socket: DatagramSocket
     private let stopping = Atomic<Bool>(false)
@@ -41,8 +35,9 @@ final class DatagramReceiver: Sendable {
         self.socket = socket
         try socket.waitForReads(timeoutMilliseconds: Self.stopCheckMilliseconds)
         let thread = Thread { [self] in
-            // A kernel without per-thread slices refuses or ignores this; the default is no fault.
-            _ = ratel_request_short_slices(Self.sliceNanoseconds)
+            // Each read is decided here in tens of microseconds, its replies waiting. Trials at half
+            // the PAP peak: p99 6.1 ms (median of six) against 7.5 ms (of five) without this.
+            _ = ratel_request_shortest_slices()
             read(deliver: deliver, failed: failed)
             stopped.signal()
         }
