@@ -60,6 +60,9 @@ import Testing
         #expect(metrics.contains("reason=\"message_authenticator_mismatch\""), "\(metrics)")
         #expect(metrics.contains("reason=\"missing_message_authenticator\""))
         #expect(metrics.contains("outcome=\"reject_wrong_password\""))
+        // The two Accepts' reservations were written before they were sent, and each write is timed.
+        let ledgerWrites = metrics.split(separator: "\n").first { $0.hasPrefix("ratel_ledger_write_duration_seconds_count ") }
+        #expect((ledgerWrites?.split(separator: " ").last).flatMap { Int($0) } ?? 0 >= 2, "\(metrics)")
         // Logs never carry a PIN or a password in full.
         let stopped = server.stop()
         #expect(stopped.status == 0 && stopped.output.contains("ratel: stopped"), "\(stopped.output)")
