@@ -130,6 +130,11 @@ if floors:
     print(f"\nMedians against `files`: floor on {'; on '.join(medians[:-1])}; {medians[-1]}.")
 
 
+def ledger_writes(writes):
+    """A half-peak row's cell: how many of the phase's ledger writes were slow."""
+    return f" {writes['over_5ms']} / {writes['over_25ms']} / {writes['over_100ms']} of {writes['writes']:,} |"
+
+
 def steal_share(result):
     """The share of the phase's CPU time (every CPU) that the hypervisor gave to others, %."""
     return 100 * result["machine_steal_s"] / (result["seconds"] * result["cpus"])
@@ -190,14 +195,12 @@ if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("
     print("|---|---|---|---|" + ("---|" if stolen else "") + "---|" + ("---|" if arrived else "") + ("---|" if written else ""))
     for r in rounds:
         half = get("ratel_auth_half_peak", r)
-        writes = rows.get(f"ratel_ledger_writes_half_peak#{r}", {})
         print(f"| {r} | {micros_per_request(half, 'server_cpu_s'):.1f} µs | "
               f"{100 * half['server_wait_s'] / half['seconds']:.1f}% | "
               f"{100 * half['generator_wait_s'] / half['seconds']:.1f}% | "
               + (f"{steal_share(half):.1f}% | " if stolen else "") + f"{half['p99_ms']} ms |"
               + (f" {half['arrival_p99_ms']} ms |" if arrived else "")
-              + (f" {writes.get('over_5ms')} / {writes.get('over_25ms')} / {writes.get('over_100ms')} "
-                 f"of {writes.get('writes'):,} |" if written else ""))
+              + (ledger_writes(rows[f"ratel_ledger_writes_half_peak#{r}"]) if written else ""))
     if arrived:
         print("\nThe p99 is timed from each request's send to the generator reading its reply; the last "
               "column to the reply's arrival at the generator's socket (the kernel's receive timestamp), "
