@@ -76,7 +76,8 @@ public final class UDPListener: Sendable {
                 let received = engine.metrics.received(listener.rawValue, address: Self.endpoint(address), loop: index)
                 let replies = Replies(socket: socket, flight: flight, engine: engine, listener: listener)
                 let dispatcher = Dispatcher(engine: engine, listener: listener, replies: replies, received: received)
-                receivers.append(try DatagramReceiver(socket: socket, name: "ratel-\(listener.rawValue)-\(index)",
+                let threadName = "ratel-\(listener == .authentication ? "auth" : "acct")-\(index)"  // 15 bytes at most
+                receivers.append(try DatagramReceiver(socket: socket, name: threadName,
                                                       deliver: dispatcher.dispatch) { _ in
                     // A failed receive (ICMP unreachable reported on the socket) is not fatal.
                     engine.metrics.drop(listener.rawValue, nas: "any", reason: "socket_error")

@@ -60,6 +60,12 @@ import Testing
         #expect(metrics.contains("reason=\"message_authenticator_mismatch\""), "\(metrics)")
         #expect(metrics.contains("reason=\"missing_message_authenticator\""))
         #expect(metrics.contains("outcome=\"reject_wrong_password\""))
+        // The threads an operator looks for in `top -H` carry names.
+        let tasks = "/proc/\(server.process.processIdentifier)/task"
+        let threadNames = Set(try FileManager.default.contentsOfDirectory(atPath: tasks).compactMap {
+            try? String(contentsOfFile: "\(tasks)/\($0)/comm", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        })
+        #expect(threadNames.isSuperset(of: ["ratel-writer", "ratel-checkpt", "ratel-auth-0", "ratel-acct-0"]), "\(threadNames)")
         // The two Accepts' reservations were written before they were sent, and each write is timed.
         let ledgerWrites = metrics.split(separator: "\n").first { $0.hasPrefix("ratel_ledger_write_duration_seconds_count ") }
         #expect((ledgerWrites?.split(separator: " ").last).flatMap { Int($0) } ?? 0 >= 2, "\(metrics)")

@@ -77,7 +77,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         self.secrets = secrets
         self.passwords = passwords
         self.lockDescriptor = lockDescriptor
-        journal = GroupCommit(name: "ratel-ledger-writer") { records in
+        journal = GroupCommit(name: "ratel-writer") { records in
             var written: [(accountID: Int64, sealed: Data)] = []
             let large = WriterCache.isLarge(records)
             try checkpointer.whileWriting { try pool.writeWithoutTransaction { db in

@@ -37,6 +37,7 @@ final class WALCheckpointer: Sendable {
         configuration.busyMode = .timeout(10)
         connection = try DatabaseQueue(path: path, configuration: configuration)
         let thread = Thread { [self] in
+            Thread.current.name = "ratel-checkpt"  // set here, and short: see GroupCommit's thread
             var failures = FailureReport()
             var ticks = 0
             while stop.wait(timeout: .now() + interval) == .timedOut {
@@ -66,7 +67,6 @@ final class WALCheckpointer: Sendable {
             }
             stopped.signal()
         }
-        thread.name = "ratel-ledger-checkpoint"
         thread.start()
     }
 
