@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CThreadSlice.h"
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
@@ -29,4 +30,11 @@ int ratel_request_shortest_slices(void) {
     attr.sched_runtime = 100000; /* the kernel's floor for a fair-class slice, in nanoseconds */
     if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) return errno;
     return 0;
+}
+
+int ratel_name_this_thread(const char *name) {
+    char kept[16];
+    strncpy(kept, name, sizeof kept - 1);
+    kept[sizeof kept - 1] = '\0';
+    return pthread_setname_np(pthread_self(), kept);
 }

@@ -74,9 +74,7 @@ final class GroupCommit: Sendable {
     init(name: String, flush: @escaping @Sendable ([JournalRecord]) throws -> Void) {
         self.flush = flush
         let thread = Thread { [self] in
-            // For `top -H` and /proc. Linux takes a thread's name from the thread itself only (one
-            // set before `start()` is lost), and at most 15 bytes of it (a longer one, not at all).
-            Thread.current.name = name
+            _ = ratel_name_this_thread(name)
             run()
         }
         thread.start()

@@ -1,4 +1,5 @@
 internal import GRDB
+import CThreadSlice
 import Foundation
 import Logging
 import Synchronization
@@ -37,7 +38,7 @@ final class WALCheckpointer: Sendable {
         configuration.busyMode = .timeout(10)
         connection = try DatabaseQueue(path: path, configuration: configuration)
         let thread = Thread { [self] in
-            Thread.current.name = "ratel-checkpt"  // set here, and short: see GroupCommit's thread
+            _ = ratel_name_this_thread("ratel-checkpt")
             var failures = FailureReport()
             var ticks = 0
             while stop.wait(timeout: .now() + interval) == .timedOut {
