@@ -11,9 +11,10 @@
 int ratel_request_shortest_slices(void);
 
 /// Names the calling thread for `top -H` and /proc, cut to the 15 bytes Linux keeps (it refuses a
-/// longer name outright). Foundation's `Thread.name` reaches the kernel only once the thread
-/// knows its own handle: set before `start()` it never did, and set from inside the thread it
-/// went missing in CI when the thread ran before `start()` returned. Returns 0 or an errno.
+/// longer name outright). Foundation's `Thread.name` did not do: set before `start()` it never
+/// reached the kernel here, and set from inside the thread it was missing for two threads of
+/// four in one CI run (seemingly when the thread ran before `start()` had stored its handle).
+/// Returns 0 or an errno.
 int ratel_name_this_thread(const char *name);
 
 #endif
