@@ -135,6 +135,11 @@ def ledger_writes(writes):
     return f" {writes['over_5ms']} / {writes['over_25ms']} / {writes['over_100ms']} of {writes['writes']:,} |"
 
 
+def floor_tail(result):
+    """A half-peak row's cell: the durable floor's p99 (and max) at the rate Ratel was paced at."""
+    return f" {result['p99_ms']} ms ({result['max_ms']}) |"
+
+
 def steal_share(result):
     """The share of the phase's CPU time (every CPU) that the hypervisor gave to others, %."""
     return 100 * result["machine_steal_s"] / (result["seconds"] * result["cpus"])
@@ -188,11 +193,15 @@ if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("
     arrived = all("arrival_p99_ms" in get("ratel_auth_half_peak", r) for r in rounds)
     # Results from before Ratel's metrics timed its ledger writes have no such column.
     written = all(f"ratel_ledger_writes_half_peak#{r}" in rows for r in rounds)
+    # Results from before the durable floor was paced at the same rate have no such column.
+    floored = all(f"floor_durable_half_peak#{r}" in rows for r in rounds)
     print("| round | Ratel CPU per request | Ratel's threads waiting | load generator's waiting |"
           + (" machine's CPUs stolen |" if stolen else "") + " p99 |"
           + (" p99 to the reply's arrival |" if arrived else "")
-          + (" ledger writes over 5 / 25 / 100 ms |" if written else ""))
-    print("|---|---|---|---|" + ("---|" if stolen else "") + "---|" + ("---|" if arrived else "") + ("---|" if written else ""))
+          + (" ledger writes over 5 / 25 / 100 ms |" if written else "")
+          + (" durable floor at the same rate: p99 (max) |" if floored else ""))
+    print("|---|---|---|---|" + ("---|" if stolen else "") + "---|" + ("---|" if arrived else "") + ("---|" if written else "")
+          + ("---|" if floored else ""))
     for r in rounds:
         half = get("ratel_auth_half_peak", r)
         print(f"| {r} | {micros_per_request(half, 'server_cpu_s'):.1f} µs | "
@@ -200,12 +209,17 @@ if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("
               f"{100 * half['generator_wait_s'] / half['seconds']:.1f}% | "
               + (f"{steal_share(half):.1f}% | " if stolen else "") + f"{half['p99_ms']} ms |"
               + (f" {half['arrival_p99_ms']} ms |" if arrived else "")
-              + (ledger_writes(rows[f"ratel_ledger_writes_half_peak#{r}"]) if written else ""))
+              + (ledger_writes(rows[f"ratel_ledger_writes_half_peak#{r}"]) if written else "")
+              + (floor_tail(get("floor_durable_half_peak", r)) if floored else ""))
     if arrived:
         print("\nThe p99 is timed from each request's send to the generator reading its reply; the last "
               "column to the reply's arrival at the generator's socket (the kernel's receive timestamp), "
               "so without the time the reply then waited for the generator, itself at times waiting for a "
               "CPU. The target is judged on the first.")
+    if floored:
+        print("\nThe durable floor (PAPFloor: Ratel's codec, a table of the passwords and a record per answer "
+              "fdatasynced before the replies, nothing else) answered the same paced requests right after each "
+              "round's half-peak phase: the tail a minimal durable server keeps in the same minutes.")
     if written:
         print("\nThe ledger's writes are timed by Ratel itself (`ratel_ledger_write_duration_seconds`): each "
               "group's rows and the fdatasync that makes them durable, which every reply of the group waits for. "
