@@ -212,37 +212,26 @@ fr_sql() {
     fr_phase freeradius_acct_sql_deep acct $FR_ACCT --concurrency "$DEEP_CONCURRENCY" --sessions "frsqld-$TAG"
 }
 
-floor_round() {
-    local transport
-    for transport in sockets sockets-journal nio; do
-        rm -f "$WORK"/floor-journal.*
-        "$FLOOR" "$transport" --port "$FLOOR_AUTH" --secret "$SECRET" --users "$CSV" --journal "$WORK/floor-journal" \
-            > "$WORK/floor.log" 2>&1 &
-        RUNNING=$!
-        wait_for "$WORK/floor.log" "papfloor: listening" "PAPFloor ($transport)"
-        record_served "floor_$transport#$ROUND" "$RUNNING" "$LOAD" auth --port "$FLOOR_AUTH" --secret "$SECRET" --users "$CSV" \
-            --seconds "$FLOOR_SECONDS" --concurrency "$CONCURRENCY" --sessions "fl$ROUND-$TAG"
-        kill -9 "$RUNNING"; wait "$RUNNING" 2>/dev/null || true
-        RUNNING=""
-    done
+# One phase against PAPFloor on `transport`, started for it and killed after it.
+floor_phase() { # label, transport, then RadiusLoad's arguments after the users
+    local label=$1 transport=$2
+    shift 2
     rm -f "$WORK"/floor-journal.*
-}
-
-# The rate of Ratel's half-peak phase, paced the same way, against the durable floor (a record per
-# answer fdatasynced before the replies, and nothing else), right after it: the same requests in
-# the same minutes, so the p99 a minimal durable server keeps on this machine sits next to Ratel's.
-# In trials the two differed by far more than the machine drifted between them (issue 4's notes).
-floor_durable_paced() { # rate
-    rm -f "$WORK"/floor-journal.*
-    "$FLOOR" sockets-journal --port "$FLOOR_AUTH" --secret "$SECRET" --users "$CSV" --journal "$WORK/floor-journal" \
+    "$FLOOR" "$transport" --port "$FLOOR_AUTH" --secret "$SECRET" --users "$CSV" --journal "$WORK/floor-journal" \
         > "$WORK/floor.log" 2>&1 &
     RUNNING=$!
-    wait_for "$WORK/floor.log" "papfloor: listening" "PAPFloor (sockets-journal)"
-    record_served "floor_durable_half_peak#$ROUND" "$RUNNING" "$LOAD" auth --port "$FLOOR_AUTH" --secret "$SECRET" \
-        --users "$CSV" --seconds "$RUN_SECONDS" --concurrency 4096 --rate "$1" --sessions "flh$ROUND-$TAG"
+    wait_for "$WORK/floor.log" "papfloor: listening" "PAPFloor ($transport)"
+    record_served "$label" "$RUNNING" "$LOAD" auth --port "$FLOOR_AUTH" --secret "$SECRET" --users "$CSV" "$@"
     kill -9 "$RUNNING"; wait "$RUNNING" 2>/dev/null || true
     RUNNING=""
     rm -f "$WORK"/floor-journal.*
+}
+floor_round() {
+    local transport
+    for transport in sockets sockets-journal nio; do
+        floor_phase "floor_$transport#$ROUND" "$transport" --seconds "$FLOOR_SECONDS" --concurrency "$CONCURRENCY" \
+            --sessions "fl$ROUND-$TAG"
+    done
 }
 
 # Ratel on a fresh copy of the pristine ledger each round, with its shipped retail plan.
@@ -312,7 +301,12 @@ ratel_round() {
     writes=$(python3 "$ROOT/benchmarks/ledger-writes.py" "http://127.0.0.1:$RATEL_METRICS/metrics" --since-stdin <<< "$writes")
     record "ratel_ledger_writes_half_peak#$ROUND" "$writes"
     ratel_stop_and_check ""
-    floor_durable_paced $((peak / 2))
+    # The same rate against the durable floor (a record per answer fdatasynced before the replies,
+    # and nothing else), right after: the tail a minimal durable server keeps in the same minutes,
+    # next to Ratel's. In trials the two differed by far more than the machine drifted between
+    # them (issue 4's notes).
+    floor_phase "floor_durable_half_peak#$ROUND" sockets-journal --seconds "$RUN_SECONDS" --concurrency 4096 \
+        --rate $((peak / 2)) --sessions "flh$ROUND-$TAG"
 }
 
 echo "radius-compare: FreeRADIUS $(freeradius -v | head -1 | sed 's/.*Version //; s/,.*//'), $USERS users, $ROUNDS rounds"
