@@ -35,7 +35,10 @@ def main():
         sys.exit(f"ledger-writes: no {NAME} histogram at {sys.argv[1]}")
 
     def since(bound):
-        return after.get(bound, 0) - before.get(bound, 0)
+        # A bucket bound `ratel serve` no longer has would count every write as over it.
+        if bound not in after:
+            sys.exit(f"ledger-writes: {NAME} has no bucket at {bound} s (ratel's ServeCommand sets the bounds)")
+        return after[bound] - before.get(bound, 0)
 
     writes = since(float("inf"))
     print(json.dumps({"writes": writes, "over_5ms": writes - since(0.005), "over_25ms": writes - since(0.025),

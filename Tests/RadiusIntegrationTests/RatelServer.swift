@@ -14,6 +14,8 @@ final class RatelServer {
     /// More `ratel serve` options, after the configuration and the store's.
     var serveOptions: [String] = []
     private let output = Output()
+    /// The threads reading the server's output, until its end.
+    private let readers = DispatchGroup()
     var authV4 = 0, authV6 = 0, acctV4 = 0, acctV6 = 0, metrics = 0
 
     final class Output: @unchecked Sendable {
@@ -95,12 +97,16 @@ final class RatelServer {
         process.standardError = err
         let output = self.output
         for pipe in [out, err] {
-            pipe.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                // At the end of the output the handler goes before the handle can: left in place,
-                // libdispatch kept watching a descriptor closed (and perhaps reused) once the pipe
-                // was released, and the test process crashed in its event loop (seen once in CI).
-                if data.isEmpty { handle.readabilityHandler = nil } else { output.append(data) }
+            // A thread per pipe, reading to the end of the output, as `Tool.run`'s readers do. A
+            // readabilityHandler is a libdispatch source: still watching a descriptor that closed
+            // and was reused by the next pipe(), it crashed the test process in
+            // _dispatch_event_loop_drain (signal 11), in a CI run of 6c45f8b and again in `make test`
+            // at f7095ec, after the handler had been made to remove itself at the end of the output.
+            let handle = pipe.fileHandleForReading
+            readers.enter()
+            Thread.detachNewThread { [readers] in
+                while case let chunk = handle.availableData, !chunk.isEmpty { output.append(chunk) }
+                readers.leave()
             }
         }
         try process.run()
@@ -130,6 +136,8 @@ final class RatelServer {
             process.terminate()
             process.waitUntilExit()
         }
+        // The last lines may still be in the pipes when the exit is reported.
+        _ = readers.wait(timeout: .now() + .seconds(5))
         return (process.terminationStatus, output.value)
     }
 
