@@ -117,6 +117,15 @@ struct NumberedTable<Value> {
     /// The chunks' numbers, for whoever reads every value under a lock: it takes the lock per chunk.
     var chunkNumbers: [Int64] { Array(chunks.keys) }
 
+    /// One chunk's numbers, read from its bitmap of filled rows without copying a value out.
+    func numbers(inChunk index: Int64) -> [Int64] {
+        guard let chunk = chunks[index] else { return [] }
+        var numbers: [Int64] = []
+        numbers.reserveCapacity(chunk.count)
+        for row in 0..<Int(Self.rowsPerChunk) where chunk.holds(row) { numbers.append(index * Self.rowsPerChunk + Int64(row)) }
+        return numbers
+    }
+
     /// One chunk's values with their numbers (none if the chunk has gone since).
     func entries(inChunk index: Int64) -> [(number: Int64, value: Value)] {
         guard let chunk = chunks[index] else { return [] }
