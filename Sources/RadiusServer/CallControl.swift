@@ -48,8 +48,8 @@ public final class CallControl: Sendable {
     }
 
     /// One pass over the accounts that have live calls; `ratel serve` runs it every sweep.
-    /// Accounts are read a chunk of live calls' account numbers at a time (at most 1,024: one
-    /// lock for the chunk, ~0.1 ms), then a pause: read one by one, a review of a few hundred
+    /// Accounts are read a chunk of live calls' account numbers at a time (at most 1,024, under
+    /// one lock), then a pause: read one by one, a review of a few hundred
     /// thousand live accounts took half a second of a core every sweep and pushed the latency of
     /// the requests around it to tens of milliseconds. The pause spreads the review over the
     /// sweep (about 1 s per 250k accounts). It was 1 ms after every 256 accounts, but then the
@@ -71,7 +71,7 @@ public final class CallControl: Sendable {
         memory.withLock { $0.balances = balances }
     }
 
-    /// Disconnects the live calls of the accounts in `slice` whose account is no longer usable, and grows
+    /// Disconnects the live calls of the accounts in `slice` that are no longer usable, and grows
     /// the grants of those whose balance changed since the last review (`seen`).
     private func review(_ slice: [Int64], now: Int64, seen: [Int64: Int64], coaPossible: Bool,
                         balances: inout [Int64: Int64]) async {
@@ -98,7 +98,6 @@ public final class CallControl: Sendable {
                 await extend(call, account: account, now: now)
             }
         }
-
     }
 
     static let reviewPause = Duration.milliseconds(4)
