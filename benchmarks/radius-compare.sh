@@ -296,10 +296,15 @@ ratel_round() {
     # disks stall for tens of milliseconds at times, whoever writes).
     local writes
     writes=$(python3 "$ROOT/benchmarks/ledger-writes.py" "http://127.0.0.1:$RATEL_METRICS/metrics")
+    # And whether the disk itself stopped meanwhile: requests held with none completed.
+    python3 "$ROOT/benchmarks/disk-stalls.py" "$DATA" $((RUN_SECONDS + 1)) > "$WORK/disk-stalls.json" &
+    local stalls=$!
     record_served "ratel_auth_half_peak#$ROUND" "$RATEL_PID" load auth $RATEL_AUTH --concurrency 4096 --rate $((peak / 2)) \
         --first "$AUTHORISED" --sessions "rth$ROUND-$TAG"
     writes=$(python3 "$ROOT/benchmarks/ledger-writes.py" "http://127.0.0.1:$RATEL_METRICS/metrics" --since-stdin <<< "$writes")
     record "ratel_ledger_writes_half_peak#$ROUND" "$writes"
+    wait "$stalls"
+    record "ratel_disk_stalls_half_peak#$ROUND" "$(cat "$WORK/disk-stalls.json")"
     ratel_stop_and_check ""
     # The same rate against the durable floor (a record per answer fdatasynced before the replies,
     # and nothing else), right after: the tail a minimal durable server keeps in the same minutes,

@@ -135,6 +135,11 @@ def ledger_writes(writes):
     return f" {writes['over_5ms']} / {writes['over_25ms']} / {writes['over_100ms']} of {writes['writes']:,} |"
 
 
+def disk_stalls(stalls):
+    """A half-peak row's cell: how often, and how long at most, the disk held requests with none completed."""
+    return f" {stalls['over_25ms']} / {stalls['over_100ms']} ({stalls['longest_ms']} ms) |"
+
+
 def floor_tail(result):
     """A half-peak row's cell: the durable floor's p99 (and max) at the rate Ratel was paced at."""
     return f" {result['p99_ms']} ms ({result['max_ms']}) |"
@@ -195,13 +200,16 @@ if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("
     written = all(f"ratel_ledger_writes_half_peak#{r}" in rows for r in rounds)
     # Results from before the durable floor was paced at the same rate have no such column.
     floored = all(f"floor_durable_half_peak#{r}" in rows for r in rounds)
+    # Results from before the disk was watched have no such column.
+    watched = all(f"ratel_disk_stalls_half_peak#{r}" in rows for r in rounds)
     print("| round | Ratel CPU per request | Ratel's threads waiting | load generator's waiting |"
           + (" machine's CPUs stolen |" if stolen else "") + " p99 |"
           + (" p99 to the reply's arrival |" if arrived else "")
           + (" ledger writes over 5 / 25 / 100 ms |" if written else "")
+          + (" disk stalls over 25 / 100 ms (longest) |" if watched else "")
           + (" durable floor at the same rate: p99 (max) |" if floored else ""))
     print("|---|---|---|---|" + ("---|" if stolen else "") + "---|" + ("---|" if arrived else "") + ("---|" if written else "")
-          + ("---|" if floored else ""))
+          + ("---|" if watched else "") + ("---|" if floored else ""))
     for r in rounds:
         half = get("ratel_auth_half_peak", r)
         print(f"| {r} | {micros_per_request(half, 'server_cpu_s'):.1f} µs | "
@@ -210,6 +218,7 @@ if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("
               + (f"{steal_share(half):.1f}% | " if stolen else "") + f"{half['p99_ms']} ms |"
               + (f" {half['arrival_p99_ms']} ms |" if arrived else "")
               + (ledger_writes(rows[f"ratel_ledger_writes_half_peak#{r}"]) if written else "")
+              + (disk_stalls(rows[f"ratel_disk_stalls_half_peak#{r}"]) if watched else "")
               + (floor_tail(get("floor_durable_half_peak", r)) if floored else ""))
     if arrived:
         print("\nThe p99 is timed from each request's send to the generator reading its reply; the last "
@@ -224,6 +233,10 @@ if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("
         print("\nThe ledger's writes are timed by Ratel itself (`ratel_ledger_write_duration_seconds`): each "
               "group's rows and the fdatasync that makes them durable, which every reply of the group waits for. "
               "Writes far past 5 ms in a round whose p99 failed point at the disk, not at the server's CPU.")
+    if watched:
+        print("\nThe disk's stalls are read from the kernel's counters for its block device, every 5 ms during the "
+              "phase (benchmarks/disk-stalls.py): a stall is a stretch in which the device held requests and "
+              "completed none, so its length is the device's, not a queue Ratel made.")
 if sql:
     print(f"\nFreeRADIUS `sql` (SQLite), the better of the depths measured: {sql['per_second']:,} pairs/s at "
           f"{sql['concurrency']} in flight, p50 / p99 {sql['p50_ms']} / {sql['p99_ms']} ms, {sql['lost']} lost.")
@@ -257,6 +270,12 @@ p99s = [get("ratel_auth_half_peak", r)["p99_ms"] for r in rounds]
 below = sum(1 for value in p99s if value < 5)
 print(f"| Ratel p99 < 5 ms at half its peak | {statistics.median(p99s)} ms ({', '.join(f'{v} ms' for v in p99s)}) | "
       f"{below} of {len(p99s)} | {'met' if below == len(p99s) else 'NOT met'} (judged on every round) |")
+# The verdict stays the rounds' own; which failed rounds the disk stopped in is said beside it.
+failed = [r for r, value in zip(rounds, p99s) if value >= 5]
+stalled = [r for r in failed if rows.get(f"ratel_disk_stalls_half_peak#{r}", {}).get("over_100ms", 0) > 0]
+if stalled:
+    print(f"\nHalf-peak rounds over 5 ms: {len(failed)}; in {len(stalled)} of them (round "
+          f"{', '.join(map(str, stalled))}) the disk held requests for over 100 ms and completed none.")
 
 steals = [(steal_share(result), label) for label, result in rows.items() if "machine_steal_s" in result]
 if steals:
