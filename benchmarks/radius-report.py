@@ -140,6 +140,10 @@ def disk_stalls(stalls):
     return f" {stalls['over_25ms']} / {stalls['over_100ms']} ({stalls['longest_ms']} ms) |"
 
 
+def disk_watched(r):
+    return "longest_ms" in rows.get(f"ratel_disk_stalls_half_peak#{r}", {})
+
+
 def floor_tail(result):
     """A half-peak row's cell: the durable floor's p99 (and max) at the rate Ratel was paced at."""
     return f" {result['p99_ms']} ms ({result['max_ms']}) |"
@@ -200,8 +204,8 @@ if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("
     written = all(f"ratel_ledger_writes_half_peak#{r}" in rows for r in rounds)
     # Results from before the durable floor was paced at the same rate have no such column.
     floored = all(f"floor_durable_half_peak#{r}" in rows for r in rounds)
-    # Results from before the disk was watched have no such column.
-    watched = all(f"ratel_disk_stalls_half_peak#{r}" in rows for r in rounds)
+    # Results from before the disk was watched, or from a data directory on no block device, have no such column.
+    watched = all(disk_watched(r) for r in rounds)
     print("| round | Ratel CPU per request | Ratel's threads waiting | load generator's waiting |"
           + (" machine's CPUs stolen |" if stolen else "") + " p99 |"
           + (" p99 to the reply's arrival |" if arrived else "")
@@ -272,7 +276,7 @@ print(f"| Ratel p99 < 5 ms at half its peak | {statistics.median(p99s)} ms ({', 
       f"{below} of {len(p99s)} | {'met' if below == len(p99s) else 'NOT met'} (judged on every round) |")
 # The verdict stays the rounds' own; how long the disk stopped in each failed round is said beside it.
 failed = [r for r, value in zip(rounds, p99s) if value >= 5]
-if failed and all(f"ratel_disk_stalls_half_peak#{r}" in rows for r in failed):
+if failed and all(disk_watched(r) for r in failed):
     stalls = [rows[f"ratel_disk_stalls_half_peak#{r}"] for r in failed]
     print(f"\nHalf-peak rounds over 5 ms, and the longest time the disk held requests and completed none during "
           f"each: " + ", ".join(f"round {r}: {stall['longest_ms']} ms" for r, stall in zip(failed, stalls)) + ".")
