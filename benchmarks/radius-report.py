@@ -140,8 +140,13 @@ def disk_stalls(stalls):
     return f" {stalls['over_25ms']} / {stalls['over_100ms']} ({stalls['longest_ms']} ms) |"
 
 
+def disk(r):
+    """Round r's watch of the disk during the half-peak phase; empty if it was not watched."""
+    return rows.get(f"ratel_disk_stalls_half_peak#{r}", {})
+
+
 def disk_watched(r):
-    return "longest_ms" in rows.get(f"ratel_disk_stalls_half_peak#{r}", {})
+    return "longest_ms" in disk(r)
 
 
 def floor_tail(result):
@@ -222,7 +227,7 @@ if rounds and all({"server_cpu_s", "server_wait_s", "generator_wait_s"} <= get("
               + (f"{steal_share(half):.1f}% | " if stolen else "") + f"{half['p99_ms']} ms |"
               + (f" {half['arrival_p99_ms']} ms |" if arrived else "")
               + (ledger_writes(rows[f"ratel_ledger_writes_half_peak#{r}"]) if written else "")
-              + (disk_stalls(rows[f"ratel_disk_stalls_half_peak#{r}"]) if watched else "")
+              + (disk_stalls(disk(r)) if watched else "")
               + (floor_tail(get("floor_durable_half_peak", r)) if floored else ""))
     if arrived:
         print("\nThe p99 is timed from each request's send to the generator reading its reply; the last "
@@ -277,9 +282,8 @@ print(f"| Ratel p99 < 5 ms at half its peak | {statistics.median(p99s)} ms ({', 
 # The verdict stays the rounds' own; how long the disk stopped in each failed round is said beside it.
 failed = [r for r, value in zip(rounds, p99s) if value >= 5]
 if failed and all(disk_watched(r) for r in failed):
-    stalls = [rows[f"ratel_disk_stalls_half_peak#{r}"] for r in failed]
     print(f"\nHalf-peak rounds over 5 ms, and the longest time the disk held requests and completed none during "
-          f"each: " + ", ".join(f"round {r}: {stall['longest_ms']} ms" for r, stall in zip(failed, stalls)) + ".")
+          f"each: " + ", ".join(f"round {r}: {disk(r)['longest_ms']} ms" for r in failed) + ".")
 
 steals = [(steal_share(result), label) for label, result in rows.items() if "machine_steal_s" in result]
 if steals:

@@ -49,12 +49,12 @@ public final class CallControl: Sendable {
 
     /// One pass over the accounts that have live calls; `ratel serve` runs it every sweep.
     /// Accounts are read a chunk of live calls' account numbers at a time (at most 1,024, under
-    /// one lock), then a pause: read one by one, a review of a few hundred
-    /// thousand live accounts took half a second of a core every sweep and pushed the latency of
-    /// the requests around it to tens of milliseconds. The pause spreads the review over the
-    /// sweep (about 1 s per 250k accounts). It was 1 ms after every 256 accounts, but then the
-    /// wake-ups (a timer, the dispatch manager and a worker thread each time) cost three times
-    /// the reading: ~9% of a core for as long as a million live accounts kept a review going.
+    /// one lock), then a pause. Read one account at a time, a review of a few hundred thousand
+    /// live accounts took half a second of a core every sweep and pushed the latency of the
+    /// requests around it to tens of milliseconds; the pause spreads the review over the sweep
+    /// (about 1 s per 250k accounts). It was 1 ms after every 256 accounts, but then the wake-ups
+    /// (a timer, the dispatch manager and a worker thread each time) cost three times the
+    /// reading: ~9% of a core for as long as a million live accounts kept a review going.
     public func review() async {
         let now = clock()
         let seen = memory.withLock { memory in
