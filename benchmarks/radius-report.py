@@ -282,8 +282,8 @@ print(f"| Ratel p99 < 5 ms at half its peak | {statistics.median(p99s)} ms ({', 
 # The verdict stays the rounds' own; how long the disk stopped in each failed round is said beside it.
 failed = [r for r, value in zip(rounds, p99s) if value >= 5]
 if failed and all(disk_watched(r) for r in failed):
-    print(f"\nHalf-peak rounds over 5 ms, and the longest time the disk held requests and completed none during "
-          f"each: " + ", ".join(f"round {r}: {disk(r)['longest_ms']} ms" for r in failed) + ".")
+    print("\nHalf-peak rounds over 5 ms, and the longest time the disk held requests and completed none during "
+          "each: " + ", ".join(f"round {r}: {disk(r)['longest_ms']} ms" for r in failed) + ".")
 
 steals = [(steal_share(result), label) for label, result in rows.items() if "machine_steal_s" in result]
 if steals:
