@@ -61,6 +61,7 @@ final class DatagramReceiver: Sendable {
             buffer.deallocate()
             received.deallocate()
         }
+        var sources = RecentSources()
         while !stopping.load(ordering: .relaxed) {
             var error: Int32 = 0
             let arrived = Int(ratel_receive_datagrams(socket.descriptor, received, UInt32(count), buffer, slot, &error))
@@ -76,7 +77,7 @@ final class DatagramReceiver: Sendable {
             batch.reserveCapacity(arrived)
             for index in 0..<arrived {
                 let datagram = received[index]
-                guard let source = Self.address(datagram.source, length: datagram.source_length) else {
+                guard let source = sources.address(datagram.source, length: datagram.source_length, make: Self.address) else {
                     failed(EAFNOSUPPORT)
                     continue
                 }
@@ -99,6 +100,37 @@ final class DatagramReceiver: Sendable {
             default:
                 nil
             }
+        }
+    }
+}
+
+/// The source addresses a receiver saw last, each made once. A NAS sends from one address or a
+/// few, and making one per datagram cost an allocation each; a live call also keeps its
+/// request's (in its Disconnect handle), so on a freshly started server each was new memory.
+struct RecentSources {
+    private static let capacity = 16
+    private var entries: [(storage: sockaddr_storage, length: socklen_t, address: SocketAddress)] = []
+    private var next = 0
+
+    mutating func address(_ storage: sockaddr_storage, length: socklen_t,
+                          make: (sockaddr_storage, socklen_t) -> SocketAddress?) -> SocketAddress? {
+        let compared = min(Int(length), MemoryLayout<sockaddr_storage>.size)
+        for entry in entries where entry.length == length && Self.same(entry.storage, storage, count: compared) {
+            return entry.address
+        }
+        guard let address = make(storage, length) else { return nil }
+        if entries.count < Self.capacity {
+            entries.append((storage, length, address))
+        } else {
+            entries[next] = (storage, length, address)
+            next = (next + 1) % Self.capacity
+        }
+        return address
+    }
+
+    private static func same(_ left: sockaddr_storage, _ right: sockaddr_storage, count: Int) -> Bool {
+        withUnsafeBytes(of: left) { left in
+            withUnsafeBytes(of: right) { right in left.prefix(count).elementsEqual(right.prefix(count)) }
         }
     }
 }

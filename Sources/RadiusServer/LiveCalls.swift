@@ -6,11 +6,55 @@ public import Ledger
 /// this holds the timing, which `ratel calls` and the admin web read.
 public final class LiveCalls: Sendable {
     public struct Call: Sendable, Equatable {
-        public var reservation: Reservation
+        /// The open reservation's fields, without those only a closed one fills (its state,
+        /// final cost, closing time, call record and movement): the registry holds open
+        /// reservations only. A whole `Reservation` made each row some 300 bytes, and on a
+        /// freshly started server every row is new memory, which these VMs hand out slowly: at
+        /// the PAP peak the registry took 0.1 of the server's 0.167 page faults a request, and
+        /// without it the server spent about a tenth less CPU a request (trials, issue 4's
+        /// notes). These fields cut the server's faults to 0.149 a request.
+        private var id: Int64
+        private var key: String
+        private var accountID: Int64
+        private var amount: Int64
+        private var nas: String
+        private var number: String
+        private var destination: String
+        private var openedAt: Int64
+        private var expiresAt: Int64
         /// When the NAS says the call was answered (Start event time); nil while it rings.
         public var answeredAt: Int64?
         /// How to reach the call on its NAS (RFC 5176); nil when the NAS takes no Disconnect.
         public var handle: SessionHandle?
+
+        init(reservation: Reservation, answeredAt: Int64? = nil, handle: SessionHandle?) {
+            (id, key, accountID, amount) = (reservation.id, reservation.key, reservation.accountID, reservation.amount)
+            (nas, number, destination) = (reservation.nas, reservation.number, reservation.destination)
+            (openedAt, expiresAt) = (reservation.openedAt, reservation.expiresAt)
+            self.answeredAt = answeredAt
+            self.handle = handle
+        }
+
+        /// The call's reservation, open.
+        public var reservation: Reservation {
+            Reservation(id: id, key: key, accountID: accountID, amount: amount, nas: nas, number: number, destination: destination,
+                        openedAt: openedAt, expiresAt: expiresAt, state: .open, finalCost: nil, closedAt: nil, details: "",
+                        movementID: nil)
+        }
+
+        /// Read often under the registry's lock: without building a whole reservation (five
+        /// strings retained and released) for one number.
+        var reservationID: Int64 { id }
+        var account: Int64 { accountID }
+        var expiry: Int64 { expiresAt }
+        var authorisedAt: Int64 { openedAt }
+        var nasName: String { nas }
+        var sessionKey: String { key }
+
+        /// The ledger changed the open reservation under the call (a longer grant).
+        mutating func update(_ reservation: Reservation) {
+            self = Call(reservation: reservation, answeredAt: answeredAt, handle: handle)
+        }
     }
 
     private struct State {
@@ -24,13 +68,13 @@ public final class LiveCalls: Sendable {
 
         /// Files a call not filed yet; one already filed is left as it is.
         mutating func open(_ call: Call) {
-            let id = call.reservation.id
+            let id = call.reservationID
             guard calls.insertNew(id, call) else { return }
             if call.answeredAt != nil { answered += 1 }
-            expiries.insert(Expiry(at: call.reservation.expiresAt, key: id))
+            expiries.insert(Expiry(at: call.expiry, key: id))
             // The closure takes the number, not the call: capturing the call copied it,
             // retaining and releasing each of its strings (a point of the event loop's samples).
-            byAccount.update(call.reservation.accountID) { AccountCalls.insert(id, into: &$0) }
+            byAccount.update(call.account) { AccountCalls.insert(id, into: &$0) }
         }
 
         /// Changes a filed call in place (copying it out and back retained and released every
@@ -41,9 +85,9 @@ public final class LiveCalls: Sendable {
             var after: (answered: Bool, expires: Int64)?
             after = calls.modify(id) { call in
                 answeredBefore = call.answeredAt != nil
-                expiresBefore = call.reservation.expiresAt
+                expiresBefore = call.expiry
                 body(&call)
-                return (call.answeredAt != nil, call.reservation.expiresAt)
+                return (call.answeredAt != nil, call.expiry)
             }
             guard let after else { return false }
             if !answeredBefore && after.answered { answered += 1 }
@@ -54,12 +98,12 @@ public final class LiveCalls: Sendable {
         mutating func remove(_ id: Int64) {
             guard let call = calls.remove(id) else { return }
             if call.answeredAt != nil { answered -= 1 }
-            byAccount.update(call.reservation.accountID) { AccountCalls.remove(id, from: &$0) }
+            byAccount.update(call.account) { AccountCalls.remove(id, from: &$0) }
         }
 
         mutating func removeExpired(now: Int64) {
             for next in expiries.removeDue(now: now) {
-                if let call = calls[next.key], call.reservation.expiresAt == next.at { remove(next.key) }
+                if let call = calls[next.key], call.expiry == next.at { remove(next.key) }
             }
         }
 
@@ -91,7 +135,7 @@ public final class LiveCalls: Sendable {
 
     /// The ledger changed the reservation under the call (a longer grant after a top-up).
     func updated(_ reservation: Reservation) {
-        state.withLock { state in _ = state.modify(reservation.id) { $0.reservation = reservation } }
+        state.withLock { state in _ = state.modify(reservation.id) { $0.update(reservation) } }
     }
 
     /// The call on reservation number `id`.
@@ -128,7 +172,7 @@ public final class LiveCalls: Sendable {
     func endedAll(nas: String, openedBefore time: Int64) {
         for chunk in state.withLock({ $0.calls.chunkNumbers }) {
             state.withLock { state in
-                state.remove(inChunk: chunk) { $0.reservation.nas == nas && $0.reservation.openedAt < time }
+                state.remove(inChunk: chunk) { $0.nasName == nas && $0.authorisedAt < time }
             }
         }
     }
@@ -138,7 +182,7 @@ public final class LiveCalls: Sendable {
     }
 
     public var snapshot: [Call] {
-        gather { state, chunk in state.calls.entries(inChunk: chunk).map(\.value) }.sorted { ($0.reservation.openedAt, $0.reservation.key) < ($1.reservation.openedAt, $1.reservation.key) }
+        gather { state, chunk in state.calls.entries(inChunk: chunk).map(\.value) }.sorted { ($0.authorisedAt, $0.sessionKey) < ($1.authorisedAt, $1.sessionKey) }
     }
 
     public var count: Int { state.withLock { $0.calls.count } }
