@@ -83,7 +83,7 @@ public final class CallControl: Sendable {
         for account in accounts {
             if account.status != .active || (account.expiresAt.map { $0 <= now } ?? false) {
                 let fresh = liveCalls.calls(ofAccount: account.id).filter { call in
-                    memory.withLock { $0.ending.insert(call.reservationID).inserted }
+                    memory.withLock { $0.ending.insert(call.id).inserted }
                 }
                 await withDiscardingTaskGroup { group in
                     for call in fresh { group.addTask { _ = await self.disconnect(call, why: "account_\(account.status.rawValue)") } }
@@ -103,7 +103,7 @@ public final class CallControl: Sendable {
     static let reviewPause = Duration.milliseconds(4)
 
     private func disconnect(_ call: LiveCalls.Call, why: String) async -> ControlOutcome {
-        let key = call.sessionKey
+        let key = call.key
         guard let handle = call.handle, let client = clients.client(named: handle.client) else {
             return .unsupported
         }
@@ -113,7 +113,7 @@ public final class CallControl: Sendable {
         let level: Logger.Level = outcome.callEnded ? .info : .warning
         logger.log(level: level, "Disconnect-Request", metadata: ["nas": "\(client.name)", "call": "\(key)",
                                                                  "why": "\(why)", "outcome": "\(outcome.label)"])
-        if !outcome.callEnded { memory.withLock { _ = $0.ending.remove(call.reservationID) } }
+        if !outcome.callEnded { memory.withLock { _ = $0.ending.remove(call.id) } }
         return outcome
     }
 

@@ -130,7 +130,10 @@ struct RecentSources {
 
     private static func same(_ left: sockaddr_storage, _ right: sockaddr_storage, count: Int) -> Bool {
         withUnsafeBytes(of: left) { left in
-            withUnsafeBytes(of: right) { right in left.prefix(count).elementsEqual(right.prefix(count)) }
+            withUnsafeBytes(of: right) { right in
+                guard let left = left.baseAddress, let right = right.baseAddress else { return false }
+                return memcmp(left, right, count) == 0
+            }
         }
     }
 }

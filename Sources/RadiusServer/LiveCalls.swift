@@ -13,15 +13,15 @@ public final class LiveCalls: Sendable {
         /// the PAP peak the registry took 0.1 of the server's 0.167 page faults a request, and
         /// without it the server spent about a tenth less CPU a request (trials, issue 4's
         /// notes). These fields cut the server's faults to 0.149 a request.
-        private var id: Int64
-        private var key: String
-        private var accountID: Int64
+        private(set) var id: Int64
+        private(set) var key: String
+        private(set) var accountID: Int64
         private var amount: Int64
-        private var nas: String
+        private(set) var nas: String
         private var number: String
         private var destination: String
-        private var openedAt: Int64
-        private var expiresAt: Int64
+        private(set) var openedAt: Int64
+        private(set) var expiresAt: Int64
         /// When the NAS says the call was answered (Start event time); nil while it rings.
         public var answeredAt: Int64?
         /// How to reach the call on its NAS (RFC 5176); nil when the NAS takes no Disconnect.
@@ -35,21 +35,13 @@ public final class LiveCalls: Sendable {
             self.handle = handle
         }
 
-        /// The call's reservation, open.
+        /// The call's reservation, open. The registry itself reads the fields: building a whole
+        /// reservation retains and releases five strings.
         public var reservation: Reservation {
             Reservation(id: id, key: key, accountID: accountID, amount: amount, nas: nas, number: number, destination: destination,
                         openedAt: openedAt, expiresAt: expiresAt, state: .open, finalCost: nil, closedAt: nil, details: "",
                         movementID: nil)
         }
-
-        /// Read often under the registry's lock: without building a whole reservation (five
-        /// strings retained and released) for one number.
-        var reservationID: Int64 { id }
-        var account: Int64 { accountID }
-        var expiry: Int64 { expiresAt }
-        var authorisedAt: Int64 { openedAt }
-        var nasName: String { nas }
-        var sessionKey: String { key }
 
         /// The ledger changed the open reservation under the call (a longer grant).
         mutating func update(_ reservation: Reservation) {
@@ -68,13 +60,13 @@ public final class LiveCalls: Sendable {
 
         /// Files a call not filed yet; one already filed is left as it is.
         mutating func open(_ call: Call) {
-            let id = call.reservationID
+            let id = call.id
             guard calls.insertNew(id, call) else { return }
             if call.answeredAt != nil { answered += 1 }
-            expiries.insert(Expiry(at: call.expiry, key: id))
+            expiries.insert(Expiry(at: call.expiresAt, key: id))
             // The closure takes the number, not the call: capturing the call copied it,
             // retaining and releasing each of its strings (a point of the event loop's samples).
-            byAccount.update(call.account) { AccountCalls.insert(id, into: &$0) }
+            byAccount.update(call.accountID) { AccountCalls.insert(id, into: &$0) }
         }
 
         /// Changes a filed call in place (copying it out and back retained and released every
@@ -85,9 +77,9 @@ public final class LiveCalls: Sendable {
             var after: (answered: Bool, expires: Int64)?
             after = calls.modify(id) { call in
                 answeredBefore = call.answeredAt != nil
-                expiresBefore = call.expiry
+                expiresBefore = call.expiresAt
                 body(&call)
-                return (call.answeredAt != nil, call.expiry)
+                return (call.answeredAt != nil, call.expiresAt)
             }
             guard let after else { return false }
             if !answeredBefore && after.answered { answered += 1 }
@@ -98,12 +90,12 @@ public final class LiveCalls: Sendable {
         mutating func remove(_ id: Int64) {
             guard let call = calls.remove(id) else { return }
             if call.answeredAt != nil { answered -= 1 }
-            byAccount.update(call.account) { AccountCalls.remove(id, from: &$0) }
+            byAccount.update(call.accountID) { AccountCalls.remove(id, from: &$0) }
         }
 
         mutating func removeExpired(now: Int64) {
             for next in expiries.removeDue(now: now) {
-                if let call = calls[next.key], call.expiry == next.at { remove(next.key) }
+                if let call = calls[next.key], call.expiresAt == next.at { remove(next.key) }
             }
         }
 
@@ -172,7 +164,7 @@ public final class LiveCalls: Sendable {
     func endedAll(nas: String, openedBefore time: Int64) {
         for chunk in state.withLock({ $0.calls.chunkNumbers }) {
             state.withLock { state in
-                state.remove(inChunk: chunk) { $0.nasName == nas && $0.authorisedAt < time }
+                state.remove(inChunk: chunk) { $0.nas == nas && $0.openedAt < time }
             }
         }
     }
@@ -182,7 +174,7 @@ public final class LiveCalls: Sendable {
     }
 
     public var snapshot: [Call] {
-        gather { state, chunk in state.calls.entries(inChunk: chunk).map(\.value) }.sorted { ($0.authorisedAt, $0.sessionKey) < ($1.authorisedAt, $1.sessionKey) }
+        gather { state, chunk in state.calls.entries(inChunk: chunk).map(\.value) }.sorted { ($0.openedAt, $0.key) < ($1.openedAt, $1.key) }
     }
 
     public var count: Int { state.withLock { $0.calls.count } }
