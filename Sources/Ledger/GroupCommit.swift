@@ -18,19 +18,15 @@ final class GroupCommit: Sendable {
     /// rows, and the writer spent about 150 µs of CPU on each; on two cores shared with the NAS
     /// side that CPU is what the tail latency queues for. So a group smaller than `rows` waits
     /// until `windowNanoseconds` after the previous write began, or until it has `rows` rows. In
-    /// trials at that rate a 1 ms window and 64 rows took the server's CPU per request from 21-23
-    /// µs to 16-19 µs; at 52k/s, 1.5 ms and 96 rows took it from 16.2 to 14.4 µs (medians of ten
-    /// alternated trials, lower in each pair), and the p99 was under 5 ms in eight of the ten
-    /// against six: the tail grows where the machine slows for a while and the CPU runs short.
-    /// 2 ms and 128 rows saved no more and put the p99 itself near 5 ms (issue 4's notes). Deep
-    /// loads fill `rows` at once and never wait, and a write of fewer than `busyRows` rows says
-    /// nobody else is writing: a lone client's next operation is not held back. Clients that wait
-    /// for each answer before asking again do pay: with 64 in flight a group never reaches `rows`
-    /// and waits out the window (PAP with 64 in flight: 40k/s in trials, against 53-60k/s with
-    /// 1 ms, and 0.90x FreeRADIUS `files` before any window).
+    /// trials at that rate the server's CPU per request fell from 21-23 µs to 16-19 µs (issue 4's
+    /// notes). Deep loads fill `rows` at once and never wait, and a write of fewer than
+    /// `busyRows` rows says nobody else is writing: a lone client's next operation is not held
+    /// back. Clients that wait for each answer before asking again do pay: at 64 in flight a
+    /// group rarely reaches 64 rows and waits out the window (the benchmark's PAP at 64 in
+    /// flight went from 0.90x to 0.81x FreeRADIUS `files`).
     enum Gathering {
-        static let windowNanoseconds: UInt64 = 1_500_000
-        static let rows = 96
+        static let windowNanoseconds: UInt64 = 1_000_000
+        static let rows = 64
         static let busyRows = 4
     }
 
