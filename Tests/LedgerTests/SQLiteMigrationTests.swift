@@ -18,9 +18,16 @@ struct SQLiteMigrationTests {
         let open = try await store.openReservations()
         await store.close()
 
-        // Schema version 1 filed reservations under their key, and had no mark for open ones.
+        // Schema version 1 filed reservations under their key, had no mark for open ones, and
+        // gave every open reservation a row of its own.
         let database = try DatabaseQueue(path: fixture.directory + "/ledger.sqlite")
         try await database.write { db in
+            for reservation in open {
+                try db.execute(sql: "INSERT INTO reservations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, NULL, ?, NULL)", arguments: [
+                    reservation.id, reservation.key, reservation.accountID, reservation.amount, reservation.nas, reservation.number,
+                    reservation.destination, reservation.openedAt, reservation.expiresAt, reservation.details,
+                ])
+            }
             try db.execute(sql: """
                 CREATE TABLE reservations_by_key (
                     key TEXT PRIMARY KEY, account_id INTEGER NOT NULL, amount INTEGER NOT NULL, nas TEXT NOT NULL,
@@ -33,6 +40,7 @@ struct SQLiteMigrationTests {
                 ALTER TABLE reservations_by_key RENAME TO reservations;
                 CREATE INDEX reservations_by_state ON reservations (state, closed_at);
                 DROP TABLE reservation_marks;
+                DROP TABLE reservations_opened;
                 DELETE FROM grdb_migrations WHERE identifier NOT LIKE '1:%';
                 """)
         }

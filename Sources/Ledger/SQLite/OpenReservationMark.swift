@@ -14,21 +14,23 @@ final class OpenReservationMark: Sendable {
     /// past the highest stored if none is open: the walk covers what closed since the last time.
     func advance(reading db: Database) throws {
         let stored = try Self.stored(db)
-        let open = try Int64.fetchOne(db, sql: "SELECT id FROM reservations WHERE id >= ? AND state = 'open' ORDER BY id LIMIT 1",
-                                      arguments: [stored])
+        var reader = try OpenReservationReader(db, from: stored)
         let mark: Int64
-        if let open {
-            mark = open
+        if let open = try reader.next() {
+            mark = open.id
         } else {
-            mark = max(stored, (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reservations") ?? 0) + 1)
+            let highest = max(try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reservations") ?? 0, try OpenedReservations.highestPacked(db))
+            mark = max(stored, highest + 1)
         }
         found.withLock { found in found = max(found ?? mark, mark) }
     }
 
-    /// In the writer's transaction: stores the mark found since the last group, if any.
+    /// In the writer's transaction: stores the mark found since the last group, if any, and
+    /// drops the packed rows it has passed.
     func write(into db: Database) throws {
         guard let mark = found.withLock({ found in defer { found = nil }; return found }) else { return }
         try db.cachedStatement(sql: "UPDATE reservation_marks SET oldest_open = ? WHERE oldest_open < ?").execute(arguments: [mark, mark])
+        try OpenedReservations.forget(below: mark, in: db)
     }
 
     static func stored(_ db: Database) throws -> Int64 {

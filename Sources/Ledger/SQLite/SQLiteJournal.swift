@@ -74,8 +74,11 @@ enum SQLiteJournal {
         }
         if !group.reservations.isEmpty {
             // Reservations are numbered in the order they are made: one at or below the highest
-            // number stored is updated in place (most are a call's Stop), the others inserted.
+            // number stored is updated in place (most are a call's Stop), the others inserted;
+            // one newer than any stored or packed and still open is packed (`OpenedReservations`).
             let stored = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM reservations")) ?? 0
+            let written = max(stored, try OpenedReservations.highestPacked(db))
+            var opened: [Reservation] = []
             var update = SQLiteRowWriter(try db.cachedStatement(sql: """
                 UPDATE reservations SET amount = ?, expires_at = ?, state = ?, final_cost = ?, closed_at = ?, details = ?,
                     movement_id = ? WHERE id = ?
@@ -87,6 +90,10 @@ enum SQLiteJournal {
                     details = excluded.details, movement_id = excluded.movement_id
                 """), in: db)
             for reservation in group.reservations.inKeyOrder {
+                if reservation.id > written, OpenedReservations.packs(reservation) {
+                    opened.append(reservation)
+                    continue
+                }
                 if reservation.id <= stored, try update.update(
                     reservation.amount, reservation.expiresAt, reservation.state.rawValue, reservation.finalCost,
                     reservation.closedAt, reservation.details, reservation.movementID, reservation.id
@@ -99,6 +106,7 @@ enum SQLiteJournal {
                     reservation.finalCost, reservation.closedAt, reservation.details, reservation.movementID
                 )
             }
+            try OpenedReservations.write(opened, to: db)
         }
         if !group.audits.isEmpty {
             let statement = try db.cachedStatement(sql: "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")

@@ -37,18 +37,18 @@ extension SQLiteLedgerStore {
                 """)
             for row in mismatched { problems.append("reservation \(row[0] as String) has no matching debit") }
             var held: [Int64: Int64] = [:]
-            let open = try Row.fetchCursor(db, sql: "SELECT account_id, SUM(amount), COUNT(*) FROM reservations WHERE state = 'open' GROUP BY account_id")
             var openCount = 0
             var heldMicros: Int64 = 0
-            while let row = try open.next() {
-                held[row[0]] = row[1]
-                openCount += row[2] as Int
-                heldMicros += row[1] as Int64
-            }
             // The start finds open reservations from the mark up only.
-            let belowMark = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM reservations WHERE state = 'open' AND id < (SELECT oldest_open FROM reservation_marks)
-                """) ?? 0
+            let mark = try OpenReservationMark.stored(db)
+            var belowMark = 0
+            var open = try OpenReservationReader(db, from: 0)
+            while let reservation = try open.next() {
+                held[reservation.accountID, default: 0] += reservation.amount
+                openCount += 1
+                heldMicros += reservation.amount
+                if reservation.id < mark { belowMark += 1 }
+            }
             if belowMark > 0 { problems.append("\(belowMark) open reservations lie below the mark the start reads them from") }
             for (id, micros) in held where book.heldFor(id).micros != micros {
                 problems.append("account \(id): \(micros) held on disk, \(book.heldFor(id).micros) in memory")

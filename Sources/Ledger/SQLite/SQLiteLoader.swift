@@ -49,8 +49,11 @@ enum SQLiteLoader {
         // the order made, about the order closed in, which the sweep forgets them by.
         let (forgotten, settled) = (now - LedgerBook.closedReservationMemorySeconds, now - LedgerBook.wholeReservationMemorySeconds)
         let oldestOpen = try OpenReservationMark.stored(db)
-        let openCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reservations WHERE id >= ? AND state = 'open'",
-                                         arguments: [oldestOpen]) ?? 0
+        // Packed entries are counted as numbered: the count is for room, and an entry closed since is room spare.
+        let openCount = try Int.fetchOne(db, sql: """
+            SELECT (SELECT COUNT(*) FROM reservations WHERE id >= ?1 AND state = 'open')
+                + (SELECT COALESCE(SUM(last_id - first_id + 1), 0) FROM reservations_opened WHERE \(OpenedReservations.reaching))
+            """, arguments: [oldestOpen]) ?? 0
         let closedCount = try Int.fetchOne(db, sql: """
             SELECT COUNT(*) FROM reservations INDEXED BY reservations_closed WHERE state <> 'open' AND closed_at >= ?
             """, arguments: [forgotten]) ?? 0
@@ -64,17 +67,16 @@ enum SQLiteLoader {
             book.loadSettled(id: row[0], key: row[1], closedAt: row[2], isOverrun: Reservation.isOverrun(finalCost: row[3], amount: row[4]))
         }
         // Two reads, each in the order made, merged: one query with both conditions scans the table.
-        let open = try Row.fetchCursor(db, sql: "SELECT * FROM reservations WHERE id >= ? AND state = 'open' ORDER BY id",
-                                       arguments: [oldestOpen])
+        var open = try OpenReservationReader(db, from: oldestOpen)
         // The index is named: with no statistics SQLite prefers walking the whole table in id order.
         let recent = try Row.fetchCursor(db, sql: """
             SELECT * FROM reservations INDEXED BY reservations_closed WHERE state <> 'open' AND closed_at >= ? ORDER BY id
             """, arguments: [settled])
-        var (nextOpen, nextRecent) = (try open.next().map(reservation), try recent.next().map(reservation))
+        var (nextOpen, nextRecent) = (try open.next(), try recent.next().map(reservation))
         while nextOpen != nil || nextRecent != nil {
             if let row = nextOpen, nextRecent.map({ row.id < $0.id }) ?? true {
                 book.load(row)
-                nextOpen = try open.next().map(reservation)
+                nextOpen = try open.next()
             } else if let row = nextRecent {
                 book.load(row)
                 nextRecent = try recent.next().map(reservation)
@@ -82,7 +84,8 @@ enum SQLiteLoader {
         }
         let movementID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM movements") ?? 0
         let auditID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM audit") ?? 0
-        let reservationID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM reservations") ?? 0
+        let reservationID = max(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM reservations") ?? 0,
+                                try OpenedReservations.highestPacked(db))
         book.setCounters(nextMovementID: movementID + 1, nextAuditID: auditID + 1, nextReservationID: reservationID + 1)
         return book
     }

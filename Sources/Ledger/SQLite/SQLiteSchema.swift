@@ -70,6 +70,13 @@ enum SQLiteSchema {
                     (SELECT COALESCE(MAX(id), 0) + 1 FROM reservations)));
                 """)
         }
+        // New open reservations packed, one row per write of the group-commit writer
+        // (`OpenedReservations`); a reservation gets a row of its own when it changes.
+        migrator.registerMigration("4: open reservations packed") { db in
+            try db.execute(sql: """
+                CREATE TABLE reservations_opened (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, entries BLOB NOT NULL);
+                """)
+        }
         return migrator
     }
 }
