@@ -9,6 +9,8 @@ import Synchronization
 /// and written with the writer's next group.
 final class OpenReservationMark: Sendable {
     private let found = Mutex<Int64?>(nil)
+    /// The last mark stored while packed rows below it may be left; only the writer uses it.
+    private let forgetting = Mutex<Int64?>(nil)
 
     /// Finds, in one snapshot, the lowest open reservation at or above the stored mark, or one
     /// past the highest stored if none is open: the walk covers what closed since the last time.
@@ -26,11 +28,18 @@ final class OpenReservationMark: Sendable {
     }
 
     /// In the writer's transaction: stores the mark found since the last group, if any, and
-    /// drops the packed rows it has passed.
-    func write(into db: Database) throws {
-        guard let mark = found.withLock({ found in defer { found = nil }; return found }) else { return }
-        try db.cachedStatement(sql: "UPDATE reservation_marks SET oldest_open = ? WHERE oldest_open < ?").execute(arguments: [mark, mark])
-        try OpenedReservations.forget(below: mark, in: db)
+    /// drops a few of the packed rows it has passed, the rest with the next writes; on the way
+    /// out (`all`), every one.
+    func write(into db: Database, all: Bool = false) throws {
+        if let mark = found.withLock({ found in defer { found = nil }; return found }) {
+            try db.cachedStatement(sql: "UPDATE reservation_marks SET oldest_open = ? WHERE oldest_open < ?").execute(arguments: [mark, mark])
+            forgetting.withLock { $0 = max($0 ?? mark, mark) }
+        }
+        guard let below = forgetting.withLock({ $0 }) else { return }
+        while try OpenedReservations.forget(below: below, in: db) == OpenedReservations.forgottenPerWrite {
+            if !all { return }
+        }
+        forgetting.withLock { if $0 == below { $0 = nil } }
     }
 
     static func stored(_ db: Database) throws -> Int64 {

@@ -114,9 +114,20 @@ enum OpenedReservations {
         first_id >= COALESCE((SELECT max(first_id) FROM reservations_opened WHERE first_id <= ?1), ?1) AND last_id >= ?1
         """
 
-    /// Once the mark has passed a packed row, every reservation in it has a row of its own.
-    static func forget(below mark: Int64, in db: Database) throws {
-        try db.cachedStatement(sql: "DELETE FROM reservations_opened WHERE first_id < ?1 AND last_id < ?1").execute(arguments: [mark])
+    /// Rows one write deletes at most. A packed row's delete reads and frees its overflow page:
+    /// 8,879 rows (386k reservations) took 0.17 s to delete and 0.18 s to commit with the
+    /// writer's settings, a stall of every reply had one write done them all, as after a long
+    /// call that held the mark back closes.
+    static let forgottenPerWrite = 8
+
+    /// Once the mark has passed a packed row, every reservation in it has a row of its own;
+    /// deletes up to `forgottenPerWrite` such rows, oldest first, and says how many it did.
+    static func forget(below mark: Int64, in db: Database) throws -> Int {
+        try db.cachedStatement(sql: """
+            DELETE FROM reservations_opened WHERE first_id IN
+                (SELECT first_id FROM reservations_opened WHERE first_id < ?1 AND last_id < ?1 ORDER BY first_id LIMIT ?2)
+            """).execute(arguments: [mark, forgottenPerWrite])
+        return db.changesCount
     }
 }
 

@@ -167,7 +167,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         // The next start then reads open reservations from the lowest one left.
         _ = try? await pool.write { db in
             try mark.advance(reading: db)
-            try mark.write(into: db)
+            try mark.write(into: db, all: true)
         }
         // Leaves the data directory without a write-ahead log to replay: after a batch of a
         // million PINs it is hundreds of megabytes, which the next start would have to read.
