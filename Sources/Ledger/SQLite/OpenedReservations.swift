@@ -7,8 +7,8 @@ import Foundation
 /// B-tree cell, its share of the commit) was about a third of the writer's CPU; in alternated
 /// trials at 1024 in flight packing cut the server's CPU per request by a tenth (issue 4's
 /// notes). A reservation gets its `reservations` row the first time it changes, which is its
-/// close, and that row then supersedes the packed entry; packed rows wholly below the mark of
-/// the oldest open reservation are deleted with the mark's next write.
+/// close, and that row then supersedes the packed entry; once the mark of the oldest open
+/// reservation has passed a packed row, the writes that follow delete it, a few rows each.
 enum OpenedReservations {
     /// A string longer than a length field holds stays a row of its own.
     static func packs(_ reservation: Reservation) -> Bool {
