@@ -21,8 +21,7 @@ final class OpenReservationMark: Sendable {
         if let open = try reader.next() {
             mark = open.id
         } else {
-            let highest = max(try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM reservations") ?? 0, try OpenedReservations.highestPacked(db))
-            mark = max(stored, highest + 1)
+            mark = max(stored, try OpenedReservations.highestWritten(db) + 1)
         }
         found.withLock { found in found = max(found ?? mark, mark) }
     }

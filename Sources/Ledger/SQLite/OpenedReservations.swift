@@ -103,6 +103,11 @@ enum OpenedReservations {
         try writer.insert(first, last, pack(reservations))
     }
 
+    /// The highest reservation number written, in a row of its own or packed (0 if none).
+    static func highestWritten(_ db: Database) throws -> Int64 {
+        max(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM reservations") ?? 0, try highestPacked(db))
+    }
+
     /// The highest number packed so far (0 if none).
     static func highestPacked(_ db: Database) throws -> Int64 {
         // Rows are filed in number order, so the last row's last is the highest.

@@ -84,8 +84,7 @@ enum SQLiteLoader {
         }
         let movementID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM movements") ?? 0
         let auditID = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM audit") ?? 0
-        let reservationID = max(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM reservations") ?? 0,
-                                try OpenedReservations.highestPacked(db))
+        let reservationID = try OpenedReservations.highestWritten(db)
         book.setCounters(nextMovementID: movementID + 1, nextAuditID: auditID + 1, nextReservationID: reservationID + 1)
         return book
     }
